@@ -1,0 +1,324 @@
+package inventory
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Options configure a Scan.
+type Options struct {
+	Catalogers []Cataloger
+	Analyzers  []Analyzer
+	// MaxDepth bounds archive nesting: a member at a greater Depth is not
+	// scanned, and a finding says so.
+	MaxDepth int
+	// FileTime bounds the work on one file on disk and everything in it.
+	// Zero means no bound.
+	FileTime time.Duration
+	// Workers is the number of files scanned at once; zero means one per CPU.
+	Workers int
+	Tool    Tool
+}
+
+// Rule ids the pipeline itself reports.
+const (
+	RuleScanError = "scan/error" // a file could not be read to the end
+	RuleScanLimit = "scan/limit" // a limit cut the scan of a file short
+)
+
+// skipDirs are version-control metadata: not part of what a project runs.
+var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true}
+
+// Scan walks targets, files and directories alike, runs the catalogers over
+// every file and the analyzers over the result. A target that cannot be
+// read is an error; a file within one that cannot be read is a finding.
+func Scan(ctx context.Context, targets []string, opt Options) (*Report, error) {
+	start := time.Now()
+	files, err := discover(ctx, targets)
+	if err != nil {
+		return nil, err
+	}
+	var read atomic.Int64
+	results := make([]fileResult, len(files))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cmp.Or(opt.Workers, runtime.GOMAXPROCS(0)))
+	for i, df := range files {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			results[i] = scanFile(gctx, df, &opt, &read)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	r := &Report{Schema: Schema, Tool: opt.Tool, Targets: targets}
+	byID := map[string]int{}
+	for _, res := range results {
+		r.Stats.Members += res.members
+		r.Findings = append(r.Findings, res.findings...)
+		for _, c := range res.components {
+			if i, ok := byID[c.ID]; ok {
+				merge(&r.Components[i], c)
+				continue
+			}
+			byID[c.ID] = len(r.Components)
+			r.Components = append(r.Components, c)
+		}
+	}
+	for _, df := range files {
+		r.Stats.Files++
+		r.Stats.Bytes += df.size
+	}
+	for _, a := range opt.Analyzers {
+		fs, err := a.Analyze(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("analyzer %s: %w", a.Name(), err)
+		}
+		r.Findings = append(r.Findings, fs...)
+	}
+	Sort(r)
+	r.Stats.BytesRead = read.Load()
+	r.Stats.DurationMS = time.Since(start).Milliseconds()
+	return r, nil
+}
+
+// Sort puts components and findings in their stable order: components by
+// ID; findings by path, offset, line, then rule.
+func Sort(r *Report) {
+	slices.SortStableFunc(r.Components, func(a, b Component) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
+		return cmp.Or(
+			strings.Compare(a.Path, b.Path),
+			cmp.Compare(offset(a), offset(b)),
+			cmp.Compare(a.Line, b.Line),
+			strings.Compare(a.Rule, b.Rule),
+			strings.Compare(a.Evidence, b.Evidence),
+		)
+	})
+}
+
+func offset(f Finding) int64 {
+	if f.Offset == nil {
+		return -1
+	}
+	return *f.Offset
+}
+
+// merge folds a second report of the same component into c: the first
+// value of each field stands; properties that differ are joined.
+func merge(c *Component, o Component) {
+	c.Name = cmp.Or(c.Name, o.Name)
+	c.Version = cmp.Or(c.Version, o.Version)
+	c.PURL = cmp.Or(c.PURL, o.PURL)
+	for _, d := range o.Digests {
+		if !slices.Contains(c.Digests, d) {
+			c.Digests = append(c.Digests, d)
+		}
+	}
+	for _, l := range o.Locations {
+		if !slices.Contains(c.Locations, l) {
+			c.Locations = append(c.Locations, l)
+		}
+	}
+	for k, v := range o.Properties {
+		if c.Properties == nil {
+			c.Properties = map[string]string{}
+		}
+		switch old, ok := c.Properties[k]; {
+		case !ok:
+			c.Properties[k] = v
+		case !slices.Contains(strings.Split(old, ","), v):
+			c.Properties[k] = old + "," + v
+		}
+	}
+}
+
+// diskFile is a regular file found by the walk.
+type diskFile struct {
+	path string
+	size int64
+}
+
+// discover lists the regular files under targets. It does not follow
+// symbolic links to directories, so a tree with a link cycle ends.
+func discover(ctx context.Context, targets []string) ([]diskFile, error) {
+	var files []diskFile
+	seen := map[string]bool{}
+	add := func(p string, size int64) {
+		if !seen[p] {
+			seen[p] = true
+			files = append(files, diskFile{p, size})
+		}
+	}
+	for _, t := range targets {
+		fi, err := os.Stat(t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t, err)
+		}
+		if !fi.IsDir() {
+			if !fi.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s: not a regular file or directory", t)
+			}
+			add(t, fi.Size())
+			continue
+		}
+		err = filepath.WalkDir(t, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if p == t {
+					return err
+				}
+				// An unreadable entry is scanned (and fails) like any file,
+				// so that it shows up as a finding rather than vanishing.
+				add(p, 0)
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			switch {
+			case d.IsDir():
+				if skipDirs[d.Name()] && p != t {
+					return filepath.SkipDir
+				}
+			case d.Type().IsRegular():
+				if fi, err := d.Info(); err == nil {
+					add(p, fi.Size())
+				} else {
+					add(p, 0)
+				}
+			case d.Type()&fs.ModeSymlink != 0:
+				// Follow links to files, not to directories.
+				if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+					add(p, fi.Size())
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t, err)
+		}
+	}
+	return files, nil
+}
+
+// fileResult is what the catalogers reported about one file on disk.
+type fileResult struct {
+	components []Component
+	findings   []Finding
+	members    int
+}
+
+// sink collects for one file on disk; it is used from one goroutine.
+type sink struct {
+	opt *Options
+	res *fileResult
+}
+
+func (s *sink) Component(c Component) { s.res.components = append(s.res.components, c) }
+func (s *sink) Finding(f Finding)     { s.res.findings = append(s.res.findings, f) }
+
+func (s *sink) Scan(ctx context.Context, m *File) {
+	if m.Depth > s.opt.MaxDepth {
+		s.Finding(Finding{
+			Rule: RuleScanLimit, Severity: High, Component: m.Component, Path: m.Path,
+			Evidence:    fmt.Sprintf("archive nesting depth %d > limit %d", m.Depth, s.opt.MaxDepth),
+			Message:     "archive nested deeper than the limit: its contents were not scanned",
+			Remediation: "unpack it and scan the contents, or raise --max-archive-depth if the nesting is legitimate",
+		})
+		return
+	}
+	s.res.members++
+	s.dispatch(ctx, m)
+}
+
+// dispatch runs every cataloger that wants f. A panic in a cataloger is a
+// bug, but the file it was reading is reported, not passed.
+func (s *sink) dispatch(ctx context.Context, f *File) {
+	for _, c := range s.opt.Catalogers {
+		if !c.Wants(f) {
+			continue
+		}
+		if ctx.Err() != nil {
+			s.limitOrError(ctx, f, ctx.Err())
+			return
+		}
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("internal error in %s: %v", c.Name(), p)
+				}
+			}()
+			return c.Catalog(ctx, f, s)
+		}()
+		if err != nil {
+			s.limitOrError(ctx, f, err)
+		}
+	}
+}
+
+func (s *sink) limitOrError(ctx context.Context, f *File, err error) {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		s.Finding(Finding{
+			Rule: RuleScanLimit, Severity: High, Component: f.Component, Path: f.Path,
+			Evidence:    fmt.Sprintf("time limit %s reached", s.opt.FileTime),
+			Message:     "the scan of this file was cut short by the time limit: it is not known to be clean",
+			Remediation: "raise --file-timeout, or inspect the file by hand",
+		})
+		return
+	}
+	s.Finding(Finding{
+		Rule: RuleScanError, Severity: High, Component: f.Component, Path: f.Path,
+		Evidence:    err.Error(),
+		Message:     "the file could not be scanned to the end: it is not known to be clean",
+		Remediation: "check that the file is readable and complete, then scan again",
+	})
+}
+
+func scanFile(ctx context.Context, df diskFile, opt *Options, read *atomic.Int64) fileResult {
+	var res fileResult
+	s := &sink{opt: opt, res: &res}
+	if opt.FileTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opt.FileTime)
+		defer cancel()
+	}
+	fail := func(err error) fileResult {
+		s.Finding(Finding{
+			Rule: RuleScanError, Severity: High, Path: df.path, Evidence: err.Error(),
+			Message:     "the file could not be read: it is not known to be clean",
+			Remediation: "make the file readable by the user running chainvet, then scan again",
+		})
+		return res
+	}
+	osf, err := os.Open(df.path)
+	if err != nil {
+		return fail(err)
+	}
+	defer osf.Close()
+	fi, err := osf.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	f, err := NewFile(df.path, osf, fi.Size(), read)
+	if err != nil {
+		return fail(err)
+	}
+	s.dispatch(ctx, f)
+	return res
+}
