@@ -50,18 +50,21 @@ func NewFile(p string, ra io.ReaderAt, size int64, read *atomic.Int64) (*File, e
 		read = new(atomic.Int64)
 	}
 	f := &File{Path: p, Name: path.Base(p), Size: size, ra: ra, read: read}
+	// Read into locals: ReadAt serves from Head and Tail once they are set.
 	n := min(size, HeadSize)
-	f.Head = make([]byte, n)
-	if _, err := f.ReadAt(f.Head, 0); err != nil && !errors.Is(err, io.EOF) {
+	head := make([]byte, n)
+	if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: reading head: %w", p, err)
 	}
 	if size > n {
 		t := min(size-n, TailSize)
-		f.Tail = make([]byte, t)
-		if _, err := f.ReadAt(f.Tail, size-t); err != nil && !errors.Is(err, io.EOF) {
+		tail := make([]byte, t)
+		if _, err := f.ReadAt(tail, size-t); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: reading tail: %w", p, err)
 		}
+		f.Tail = tail
 	}
+	f.Head = head
 	return f, nil
 }
 
@@ -72,6 +75,15 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	}
 	if off >= f.Size {
 		return 0, io.EOF
+	}
+	// Serve reads that fall inside the head or the tail from memory: most
+	// small files are read whole by the time a cataloger sees them.
+	end := off + int64(len(p))
+	if f.Head != nil && end <= int64(len(f.Head)) {
+		return copy(p, f.Head[off:end]), nil
+	}
+	if ts := f.Size - int64(len(f.Tail)); f.Tail != nil && off >= ts && end <= f.Size {
+		return copy(p, f.Tail[off-ts:end-ts]), nil
 	}
 	if rest := f.Size - off; int64(len(p)) > rest {
 		n, err := f.ra.ReadAt(p[:rest], off)

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chainvet/chainvet/internal/inventory"
+)
+
+func TestExitCodes(t *testing.T) {
+	clean := filepath.Join("..", "..", "examples", "models", "sentiment")
+	bad := filepath.Join("..", "..", "examples", "models", "downloaded")
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{"clean_default", []string{"scan", clean}, 0, ""},
+		{"malicious_default", []string{"scan", bad}, 1, ""},
+		{"malicious_fail_on_none", []string{"scan", "--fail-on", "none", bad}, 0, ""},
+		{"clean_fail_on_low", []string{"scan", "--fail-on", "low", clean}, 1, ""},
+		{"json_malicious", []string{"scan", "-o", "json", bad}, 1, "at or above high"},
+		{"no_args", []string{"scan"}, 2, "at least one PATH"},
+		{"missing_path", []string{"scan", "does-not-exist"}, 2, "does-not-exist"},
+		{"bad_format", []string{"scan", "-o", "yaml", clean}, 2, "-o"},
+		{"bad_fail_on", []string{"scan", "--fail-on", "severe", clean}, 2, "unknown severity"},
+		{"bad_flag", []string{"scan", "--nope", clean}, 2, "unknown flag"},
+		{"bad_size", []string{"scan", "--max-decompressed", "lots", clean}, 2, "invalid size"},
+		{"unknown_command", []string{"vet"}, 2, "unknown command"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), tc.args, &out, &errb)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, errb.String())
+			}
+			if !strings.Contains(errb.String(), tc.inStderr) {
+				t.Errorf("stderr %q does not mention %q", errb.String(), tc.inStderr)
+			}
+		})
+	}
+}
+
+func TestScanJSONFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.json")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"scan", "-o", "json", "--file", out, filepath.Join("..", "..", "examples", "models")}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr: %s", code, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("report also went to stdout: %q", stdout.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r inventory.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	if r.Schema != inventory.Schema {
+		t.Errorf("schema %q, want %q", r.Schema, inventory.Schema)
+	}
+	var bad []string
+	for _, f := range r.Findings {
+		if f.Severity >= inventory.High {
+			bad = append(bad, f.Path+" "+f.Rule)
+		}
+	}
+	if len(bad) == 0 || !strings.Contains(strings.Join(bad, "\n"), "downloaded/checkpoint.pt!archive/data.pkl") {
+		t.Errorf("high findings %q do not name the malicious checkpoint's pickle", bad)
+	}
+	for _, b := range bad {
+		if strings.Contains(b, "sentiment") {
+			t.Errorf("benign example flagged: %s", b)
+		}
+	}
+	if r.Stats.Files != 5 {
+		t.Errorf("stats.files = %d, want 5", r.Stats.Files)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1024", 1024, true},
+		{"512MiB", 512 << 20, true},
+		{"8GiB", 8 << 30, true},
+		{"2 GB", 2e9, true},
+		{"0", 0, false},
+		{"-1", 0, false},
+		{"lots", 0, false},
+		{"99999999999TiB", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if tc.ok {
+			if back, err := parseSize(formatSize(got)); err != nil || back != got {
+				t.Errorf("formatSize(%d) = %q does not read back", got, formatSize(got))
+			}
+		}
+	}
+}

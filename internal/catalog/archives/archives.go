@@ -1,0 +1,120 @@
+// Package archives catalogs containers — zip, tar, gzip, bzip2, xz, lzma,
+// zlib, 7z — by handing each member back to the pipeline as a file of its
+// own, so that a model is found however it is packed.
+//
+// A zip laid out as a PyTorch archive or a NumPy .npz is a model: it becomes
+// one component, its pickles are judged as parts of it, and its raw tensor
+// storages are never read.
+package archives
+
+import (
+	"context"
+	"path"
+
+	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/modelfile/archive"
+	"github.com/chainvet/chainvet/internal/modelfile/torch"
+)
+
+// Archives opens containers.
+type Archives struct {
+	Limits archive.Limits
+}
+
+// Name implements inventory.Cataloger.
+func (Archives) Name() string { return "archives" }
+
+// Wants implements inventory.Cataloger.
+func (Archives) Wants(f *inventory.File) bool { return archive.Detect(f) != archive.KindNone }
+
+// Catalog implements inventory.Cataloger. A file that is two kinds of
+// container at once (a gzip with a zip's directory at its end) is opened
+// as each.
+func (a Archives) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
+	for _, k := range archive.Kinds(f) {
+		var err error
+		if k == archive.KindZip {
+			err = a.zip(ctx, f, s)
+		} else {
+			err = archive.Expand(ctx, f, k, a.Limits, s)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// zip opens a zip archive; one laid out as a model becomes a component.
+func (a Archives) zip(ctx context.Context, f *inventory.File, s inventory.Sink) error {
+	z, err := archive.OpenZip(ctx, f, a.Limits)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(z.Entries))
+	for i, e := range z.Entries {
+		names[i] = e.Name
+	}
+	var storage func(string) bool
+	comp := f.Component
+	if l, ok := torch.Zip(names); ok {
+		comp = model(s, f, l.Format, "pytorch", "pickle")
+		storage = l.Storage
+	} else if isNPZ(names) {
+		comp = model(s, f, "numpy-npz", "numpy", "") // object arrays in it add "pickle"
+	}
+	var skip func(*archive.Entry) bool
+	if storage != nil {
+		skip = func(e *archive.Entry) bool { return storage(e.Name) }
+	}
+	return archive.ExpandZip(ctx, f, z, a.Limits, ownedSink{s, comp}, skip)
+}
+
+// ownedSink attributes findings to the component of the archive they are in.
+type ownedSink struct {
+	inventory.Sink
+	comp string
+}
+
+func (o ownedSink) Finding(f inventory.Finding) {
+	if o.comp != "" {
+		f.Component = o.comp
+	}
+	o.Sink.Finding(f)
+}
+
+// Scan hands a member over as part of the archive's component.
+func (o ownedSink) Scan(ctx context.Context, m *inventory.File) {
+	if o.comp != "" {
+		m.Component = o.comp
+	}
+	o.Sink.Scan(ctx, m)
+}
+
+// model reports the archive f as a model component and returns its ID.
+func model(s inventory.Sink, f *inventory.File, format, framework, serialization string) string {
+	id := inventory.FileComponentID(inventory.KindModel, f.Path)
+	props := map[string]string{"format": format, "framework": framework}
+	if serialization != "" {
+		props["serialization"] = serialization
+	}
+	s.Component(inventory.Component{
+		ID: id, Kind: inventory.KindModel, Name: f.Name,
+		Locations:  []inventory.Location{{Path: f.Path}},
+		Properties: props,
+	})
+	return id
+}
+
+// isNPZ reports whether a zip's members are all NumPy arrays, as np.savez
+// writes them.
+func isNPZ(names []string) bool {
+	n := 0
+	for _, name := range names {
+		if path.Ext(name) != ".npy" {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}

@@ -1,0 +1,202 @@
+package catalog
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/rules"
+)
+
+const fixtures = "../../testdata/models"
+
+func scan(t testing.TB, targets ...string) *inventory.Report {
+	t.Helper()
+	cfg := DefaultConfig()
+	r, err := inventory.Scan(context.Background(), targets, inventory.Options{
+		Catalogers: Catalogers(cfg),
+		Analyzers:  Analyzers(cfg),
+		MaxDepth:   8,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// manifestRow is one line of testdata/models/MANIFEST.tsv: what the fixture
+// generator meant each file to be.
+type manifestRow struct {
+	path, verdict  string
+	min, max       inventory.Severity
+	rules          []string
+	evidence, desc string
+}
+
+func readManifest(t *testing.T) []manifestRow {
+	t.Helper()
+	f, err := os.Open(filepath.Join(fixtures, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []manifestRow
+	sc := bufio.NewScanner(f)
+	for line := 0; sc.Scan(); line++ {
+		if line == 0 || strings.TrimSpace(sc.Text()) == "" || strings.HasPrefix(sc.Text(), "#") {
+			continue
+		}
+		col := strings.Split(sc.Text(), "\t")
+		if len(col) < 7 {
+			t.Fatalf("MANIFEST.tsv:%d: %d columns, want 7", line+1, len(col))
+		}
+		minS, err1 := inventory.ParseSeverity(col[2])
+		maxS, err2 := inventory.ParseSeverity(col[3])
+		if err1 != nil || err2 != nil {
+			t.Fatalf("MANIFEST.tsv:%d: bad severity: %v %v", line+1, err1, err2)
+		}
+		r := manifestRow{path: col[0], verdict: col[1], min: minS, max: maxS, evidence: col[5], desc: col[6]}
+		if col[4] != "" {
+			r.rules = strings.Split(col[4], ",")
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestManifest scans every fixture and checks the findings against what the
+// generator says the file is: benign files stay at or below low, malicious
+// ones reach their severity, with the rules and evidence named.
+func TestManifest(t *testing.T) {
+	rows := readManifest(t)
+	if len(rows) < 50 {
+		t.Fatalf("only %d fixtures in the manifest", len(rows))
+	}
+	for _, row := range rows {
+		t.Run(strings.ReplaceAll(row.path, "/", "_"), func(t *testing.T) {
+			r := scan(t, filepath.Join(fixtures, row.path))
+			worst, any := r.Max()
+			if !any {
+				worst = inventory.Info
+			}
+			if worst < row.min || worst > row.max {
+				t.Errorf("%s (%s): worst finding %s, want %s..%s\n%s", row.path, row.desc, worst, row.min, row.max, dump(r))
+			}
+			if row.verdict == "malicious" && !any {
+				t.Errorf("%s (%s): no findings", row.path, row.desc)
+			}
+			for _, want := range row.rules {
+				if !hasRule(r, want) {
+					t.Errorf("%s (%s): no %s finding\n%s", row.path, row.desc, want, dump(r))
+				}
+			}
+			if row.evidence != "" && !hasEvidence(r, row.evidence, row.min) {
+				t.Errorf("%s (%s): no finding at %s or above shows %q\n%s", row.path, row.desc, row.min, row.evidence, dump(r))
+			}
+			for _, f := range r.Findings {
+				if _, ok := rules.Lookup(f.Rule); !ok {
+					t.Errorf("finding with unlisted rule %q", f.Rule)
+				}
+			}
+		})
+	}
+}
+
+func hasRule(r *inventory.Report, id string) bool {
+	for _, f := range r.Findings {
+		if f.Rule == id {
+			return true
+		}
+	}
+	return false
+}
+
+func hasEvidence(r *inventory.Report, s string, min inventory.Severity) bool {
+	for _, f := range r.Findings {
+		if f.Severity >= min && strings.Contains(f.Evidence+" "+f.Message, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func dump(r *inventory.Report) string {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		b.WriteString("  " + f.Severity.String() + " " + f.Rule + " " + f.Path + ": " + f.Evidence + "\n")
+	}
+	return b.String()
+}
+
+// TestTensorDataUnread builds a PyTorch archive around a real data.pkl with
+// 64 MiB of tensor storage and checks that the scan reads the pickle and
+// the zip's headers, not the storage.
+func TestTensorDataUnread(t *testing.T) {
+	src, err := zip.OpenReader(filepath.Join(fixtures, "benign", "torch", "state_dict_f32_zip.pt"))
+	if err != nil {
+		t.Skipf("fixture: %v", err)
+	}
+	defer src.Close()
+	out := filepath.Join(t.TempDir(), "big.pt")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := zip.NewWriter(f)
+	for _, m := range src.File {
+		rc, err := m.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr := m.FileHeader
+		hdr.Method = zip.Store
+		dst, err := w.CreateHeader(&hdr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(dst, rc); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+	const storage = 64 << 20
+	dst, err := w.CreateHeader(&zip.FileHeader{Name: "archive/data/999", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(dst, zeros{}, storage); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	r := scan(t, out)
+	if worst, _ := r.Max(); worst > inventory.Low {
+		t.Errorf("benign checkpoint rated %s:\n%s", worst, dump(r))
+	}
+	if r.Stats.Bytes < storage || r.Stats.BytesRead > 1<<20 {
+		t.Errorf("read %d of %d bytes; want the pickle and headers only (< 1 MiB)", r.Stats.BytesRead, r.Stats.Bytes)
+	}
+	c := r.Component(inventory.FileComponentID(inventory.KindModel, out))
+	if c == nil || c.Properties["format"] != "pytorch-zip" || c.Properties["framework"] != "pytorch" {
+		t.Errorf("component = %+v, want a pytorch-zip model", c)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

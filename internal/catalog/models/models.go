@@ -1,0 +1,216 @@
+// Package models catalogs pickle-based model files — raw pickles, PyTorch's
+// legacy stream, joblib, dill and cloudpickle output, NumPy object arrays —
+// and judges what their pickles would import and call.
+//
+// Archives that hold models (PyTorch zips, .npz) are opened by package
+// archives, which hands their pickles back here as members of the model.
+package models
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/modelfile/archive"
+	"github.com/chainvet/chainvet/internal/modelfile/numpy"
+	"github.com/chainvet/chainvet/internal/modelfile/pickle"
+	"github.com/chainvet/chainvet/internal/modelfile/torch"
+)
+
+// Property keys and values set on model components.
+const (
+	PropFormat        = "format"
+	PropFramework     = "framework"
+	PropSerialization = "serialization"
+	PropProtocol      = "pickle-protocol"
+
+	// SerializationPickle marks components whose loading unpickles.
+	SerializationPickle = "pickle"
+)
+
+// pickleExts are names that promise a pickle. A file so named that is not
+// recognised as anything else is analysed as a pickle even when it does
+// not look like one, so that a damaged or disguised stream is reported
+// rather than passed over.
+var pickleExts = map[string]bool{
+	".pkl": true, ".pickle": true, ".pt": true, ".pth": true, ".ckpt": true,
+	".joblib": true, ".dill": true, ".cloudpickle": true, ".sav": true,
+}
+
+// dataExts are names that promise a format that cannot run code. A pickle
+// wearing one is disguised.
+var dataExts = map[string]bool{
+	".safetensors": true, ".gguf": true, ".ggml": true, ".onnx": true, ".tflite": true,
+	".json": true, ".txt": true, ".md": true, ".csv": true, ".tsv": true, ".yaml": true, ".yml": true,
+	".toml": true, ".xml": true, ".html": true, ".parquet": true, ".arrow": true, ".msgpack": true,
+	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".webp": true, ".wav": true, ".mp3": true,
+	".npy": true, ".h5": true, ".hdf5": true, ".pb": true,
+}
+
+// Pickle catalogs files whose content is a pickle stream.
+type Pickle struct {
+	Limits pickle.Limits
+}
+
+// Name implements inventory.Cataloger.
+func (Pickle) Name() string { return "models/pickle" }
+
+// Wants implements inventory.Cataloger: pickles by content, and files
+// named as pickles that no other format claims.
+func (Pickle) Wants(f *inventory.File) bool {
+	if pickle.Sniff(f.Head) || torch.IsLegacy(f.Head) {
+		return true
+	}
+	return pickleExts[strings.ToLower(path.Ext(f.Name))] &&
+		!numpy.Is(f.Head) && archive.Detect(f) == archive.KindNone
+}
+
+// Catalog implements inventory.Cataloger.
+func (p Pickle) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
+	opt := pickle.Options{Limits: p.Limits}
+	format := "pickle"
+	if torch.IsLegacy(f.Head) {
+		opt.Pickles, format = torch.LegacyPickles, torch.FormatLegacy
+	}
+	res, err := pickle.Scan(ctx, f, f.Size, opt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	if format == "pickle" && isJoblib(res) {
+		format = "joblib"
+	}
+	comp := report(s, f, res, format)
+	for _, fd := range judge(res, f.Path, comp, 0) {
+		s.Finding(fd)
+	}
+	if ext := strings.ToLower(path.Ext(f.Name)); dataExts[ext] && (res.Pickles > 0 || res.PayloadOps) {
+		s.Finding(inventory.Finding{
+			Rule: "model/extension-mismatch", Severity: inventory.High, Component: comp, Path: f.Path,
+			Offset:      inventory.At(0),
+			Evidence:    fmt.Sprintf("name ends %s; content is a pickle (protocol %d)", ext, res.Protocol),
+			Message:     "a pickle disguised as " + ext + ": tools that choose a loader by extension are misled",
+			Remediation: "reject the file, or rename it to what it is and vet it as a pickle",
+		})
+	}
+	return nil
+}
+
+// Numpy catalogs .npy files. An array of Python objects is a pickle after
+// the header, and is judged as one.
+type Numpy struct {
+	Limits pickle.Limits
+}
+
+// Name implements inventory.Cataloger.
+func (Numpy) Name() string { return "models/numpy" }
+
+// Wants implements inventory.Cataloger.
+func (Numpy) Wants(f *inventory.File) bool { return numpy.Is(f.Head) }
+
+// Catalog implements inventory.Cataloger.
+func (n Numpy) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
+	hb := f.Head
+	if hl, off, err := numpy.HeaderLen(f.Head); err == nil && off+hl > int64(len(hb)) {
+		hb = make([]byte, min(off+hl, f.Size))
+		if _, err := f.ReadAt(hb, 0); err != nil && err != io.EOF {
+			return fmt.Errorf("%s: reading header: %w", f.Path, err)
+		}
+	}
+	h, err := numpy.ReadHeader(hb)
+	id := f.Component
+	if id == "" {
+		id = inventory.FileComponentID(inventory.KindModel, f.Path)
+		s.Component(inventory.Component{
+			ID: id, Kind: inventory.KindModel, Name: f.Name,
+			Locations:  []inventory.Location{{Path: f.Path}},
+			Properties: map[string]string{PropFormat: "numpy-npy", PropFramework: "numpy"},
+		})
+	}
+	if err != nil {
+		s.Finding(inventory.Finding{
+			Rule: "model/malformed", Severity: inventory.Medium, Component: id, Path: f.Path, Offset: inventory.At(0),
+			Evidence:    err.Error(),
+			Message:     "the .npy header cannot be read: NumPy's loader and this scanner may disagree on what follows",
+			Remediation: "re-create the file with np.save, or reject it",
+		})
+		return nil
+	}
+	props := map[string]string{"dtype": h.Descr, "shape": fmt.Sprint(h.Shape)}
+	if !h.Object {
+		s.Component(inventory.Component{ID: id, Properties: props})
+		return nil
+	}
+	props[PropSerialization] = SerializationPickle
+	s.Component(inventory.Component{ID: id, Properties: props})
+	// np.load reads exactly one pickle after the header.
+	body := io.NewSectionReader(f, h.DataOffset, f.Size-h.DataOffset)
+	res, err := pickle.Scan(ctx, body, f.Size-h.DataOffset, pickle.Options{Limits: n.Limits, Pickles: 1})
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.Path, err)
+	}
+	for _, fd := range judge(res, f.Path, id, h.DataOffset) {
+		s.Finding(fd)
+	}
+	return nil
+}
+
+// report describes the pickle's component to s and returns its ID. A
+// pickle inside a model archive adds to that archive's component; any
+// other pickle is a model of its own.
+func report(s inventory.Sink, f *inventory.File, res *pickle.Result, format string) string {
+	props := map[string]string{
+		PropSerialization: SerializationPickle,
+		PropProtocol:      fmt.Sprint(res.Protocol),
+	}
+	if fw := framework(res); fw != "" {
+		props[PropFramework] = fw
+	}
+	if f.Component != "" {
+		s.Component(inventory.Component{ID: f.Component, Properties: props})
+		return f.Component
+	}
+	props[PropFormat] = format
+	id := inventory.FileComponentID(inventory.KindModel, f.Path)
+	s.Component(inventory.Component{
+		ID: id, Kind: inventory.KindModel, Name: f.Name,
+		Locations:  []inventory.Location{{Path: f.Path}},
+		Properties: props,
+	})
+	return id
+}
+
+// frameworks maps the top-level module of imported globals to the
+// framework that wrote the file, most specific first.
+var frameworks = []struct{ module, name string }{
+	{"sklearn", "scikit-learn"},
+	{"transformers", "transformers"},
+	{"torch", "pytorch"},
+	{"joblib", "joblib"},
+	{"numpy", "numpy"},
+}
+
+func framework(res *pickle.Result) string {
+	seen := map[string]bool{}
+	for _, im := range res.Imports {
+		top, _, _ := strings.Cut(im.Module, ".")
+		seen[top] = true
+	}
+	for _, fw := range frameworks {
+		if seen[fw.module] {
+			return fw.name
+		}
+	}
+	return ""
+}
+
+func isJoblib(res *pickle.Result) bool {
+	for _, im := range res.Imports {
+		if strings.HasSuffix(im.Module, "numpy_pickle") && strings.HasPrefix(im.Name, "NumpyArrayWrapper") {
+			return true
+		}
+	}
+	return false
+}
