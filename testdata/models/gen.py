@@ -901,7 +901,11 @@ def gen_malicious_basic():
     chain = a.call(glob("builtins", "getattr"), a.call(glob("trace", "Trace")), "run")
     malicious("pickle/chain_getattr_trace_instance.pkl", a.stream(a.call(chain, PRINT_SRC)), "high", [],
               "trace.Trace", "getattr(trace.Trace(), 'run')(source): a method of a fresh instance")
-
+    # A reviewed-safe function that calls one of its arguments: numpy's
+    # __generator_ctor(name, ctor) runs ctor(name).
+    chain = a.call(glob("numpy.random._pickle", "__generator_ctor"), CMD, glob("os", "system"))
+    malicious("pickle/safe_callee_calls_argument.pkl", a.stream(chain), CRIT, [DCALL],
+              "os.system", "numpy.random._pickle.__generator_ctor('true', os.system): a safe callee calls its argument")
 
 # One fixture per dangerous callable: (module, name, args, evidence, what it
 # does). Args are harmless; a bytes arg is raw opcodes that push a value.

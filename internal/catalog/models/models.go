@@ -15,6 +15,7 @@ import (
 
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/modelfile/archive"
+	"github.com/chainvet/chainvet/internal/modelfile/globals"
 	"github.com/chainvet/chainvet/internal/modelfile/numpy"
 	"github.com/chainvet/chainvet/internal/modelfile/pickle"
 	"github.com/chainvet/chainvet/internal/modelfile/torch"
@@ -70,7 +71,7 @@ func (Pickle) Wants(f *inventory.File) bool {
 
 // Catalog implements inventory.Cataloger.
 func (p Pickle) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
-	opt := pickle.Options{Limits: p.Limits}
+	opt := pickle.Options{Limits: p.Limits, Arguments: arguments}
 	format := "pickle"
 	if torch.IsLegacy(f.Head) {
 		opt.Pickles, format = torch.LegacyPickles, torch.FormatLegacy
@@ -147,7 +148,7 @@ func (n Numpy) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink)
 	s.Component(inventory.Component{ID: id, Properties: props})
 	// np.load reads exactly one pickle after the header.
 	body := io.NewSectionReader(f, h.DataOffset, f.Size-h.DataOffset)
-	res, err := pickle.Scan(ctx, body, f.Size-h.DataOffset, pickle.Options{Limits: n.Limits, Pickles: 1})
+	res, err := pickle.Scan(ctx, body, f.Size-h.DataOffset, pickle.Options{Limits: n.Limits, Pickles: 1, Arguments: arguments})
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Path, err)
 	}
@@ -204,6 +205,16 @@ func framework(res *pickle.Result) string {
 		}
 	}
 	return ""
+}
+
+// arguments tells the pickle VM which arguments reviewed-safe callables
+// call or construct, so that what they are handed is judged too.
+func arguments(callee string) (calls, builds []int) {
+	c := globals.Classify(callee)
+	if c.Verdict != globals.Safe && c.Verdict != globals.Construct {
+		return nil, nil
+	}
+	return c.Calls, c.Builds
 }
 
 func isJoblib(res *pickle.Result) bool {

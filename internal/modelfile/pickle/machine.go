@@ -67,6 +67,8 @@ type machine struct {
 
 	emptyTuple val // shared: tuples cannot change
 
+	arguments func(callee string) (calls, builds []int) // Options.Arguments
+
 	sniff      bool // the machine is test-parsing a head for Sniff
 	structural bool // sniff: an opcode typical of pickles was seen
 }

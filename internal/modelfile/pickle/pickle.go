@@ -64,6 +64,12 @@ type Options struct {
 	// a raw .pkl file. Legacy torch files hold 5 (magic number, protocol,
 	// system info, the object, storage keys) followed by raw tensor bytes.
 	Pickles int
+	// Arguments, when set, says which arguments (1-based) a callable calls
+	// and which classes among them it makes without running __init__.
+	// Reviewed lists know that, for instance, numpy's
+	// __generator_ctor(name, ctor) calls ctor: its argument is then
+	// recorded as called too, so a safe callee cannot launder a payload.
+	Arguments func(callee string) (calls, builds []int)
 }
 
 // A Result is what Scan found.
@@ -226,6 +232,7 @@ func (c Call) String() string {
 // what was found before. Malformed input is reported in the Result.
 func Scan(ctx context.Context, r io.ReaderAt, size int64, opt Options) (*Result, error) {
 	m := newMachine(ctx, r, size, opt.Limits.withDefaults())
+	m.arguments = opt.Arguments
 	m.scan(opt.Pickles)
 	return m.res, m.err
 }

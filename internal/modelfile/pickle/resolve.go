@@ -246,6 +246,7 @@ func (m *machine) callGlobal(c *Call, fn val, items []val, n int64, args val) va
 		}
 	}
 	idx := m.addCall(*c)
+	m.argumentCalls(c, items)
 	v, fresh := m.gadget(o.s, items, n)
 	if v.k == kAbsent {
 		r := m.alloc(oResult)
@@ -257,6 +258,37 @@ func (m *machine) callGlobal(c *Call, fn val, items []val, n int64, args val) va
 		v.p.call = idx
 	}
 	return v
+}
+
+// argumentCalls records the calls and constructions that callee c makes
+// of its own arguments, as Options.Arguments describes them.
+func (m *machine) argumentCalls(c *Call, items []val) {
+	if m.arguments == nil {
+		return
+	}
+	calls, builds := m.arguments(c.Callee)
+	for _, group := range []struct {
+		idx       []int
+		construct bool
+	}{{calls, false}, {builds, true}} {
+		for _, i := range group.idx {
+			if i < 1 || i > len(items) {
+				continue
+			}
+			a := items[i-1]
+			if a.k != kObj || (a.p.k != oGlobal && a.p.k != oResult && a.p.k != oPersistent) {
+				continue // literals: calling them fails, and runs nothing
+			}
+			ac := Call{Op: c.Op, Offset: c.Offset, Pickle: c.Pickle, Construct: group.construct}
+			ac.Via, ac.Origin = m.reach(a)
+			ac.Via = clip("argument "+strconv.Itoa(i)+" of "+c.Callee, maxVia)
+			if a.p.k == oGlobal {
+				ac.Callee = a.p.s
+			}
+			m.called(a)
+			m.addCall(ac)
+		}
+	}
 }
 
 // reconstruct models copyreg's helpers, through which object.__reduce_ex__
