@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bufio"
 	"context"
@@ -199,4 +200,53 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestTorchTarMalformed checks that a tar in PyTorch's layout whose
+// storages member cannot be walked as torch walks it is reported, not
+// passed: the bytes after the break might hold pickles torch would run.
+func TestTorchTarMalformed(t *testing.T) {
+	one := "\x80\x02K\x01."                                                  // 1
+	str := "\x80\x02X\x01\x00\x00\x00x."                                     // 'x'
+	unknownType := "\x80\x02K\x00X\x03\x00\x00\x00cpucmylib\nStorage\n\x87." // (0, 'cpu', mylib.Storage)
+	tests := []struct {
+		name, storages string
+		rule           string
+	}{
+		{"count_not_int", str, "model/malformed"},
+		{"unknown_storage_type", one + unknownType + "\x01\x00\x00\x00\x00\x00\x00\x00abcd", "model/malformed"},
+		{"ends_early", one, "model/malformed"},
+		{"truncated_pickle", one[:3], "pickle/malformed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "old.pt")
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tw := tar.NewWriter(f)
+			for _, m := range []struct{ name, data string }{
+				{"sys_info", "\x80\x02}."}, {"pickle", "\x80\x02}."}, {"storages", tc.storages}, {"tensors", "\x80\x02K\x00."},
+			} {
+				if err := tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data))}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.WriteString(tw, m.data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			r := scan(t, p)
+			if !hasRule(r, tc.rule) {
+				t.Errorf("no %s finding:\n%s", tc.rule, dump(r))
+			}
+			if c := r.Component(inventory.FileComponentID(inventory.KindModel, p)); c == nil || c.Properties["format"] != "pytorch-tar" {
+				t.Errorf("component = %+v, want a pytorch-tar model", c)
+			}
+		})
+	}
 }

@@ -647,6 +647,52 @@ def gen_benign_torch():
 # Benign: numpy
 
 
+def torch_tar_members(weight, storage_entry=None):
+    """PyTorch's oldest format, as torch.load's legacy tar reader expects it.
+
+    No torch since 0.1.10 writes it, so the members are assembled here from
+    real pickles: sys_info; the object pickle, whose persistent ids name
+    tensors by key; storages (a count, then per storage a pickle of (key,
+    location, storage type), an int64 element count and the elements); and
+    tensors (a count, then per tensor a pickle of (key, storage key, tensor
+    type), an int32 ndim, 4 bytes of padding, sizes, strides, offset).
+    storage_entry replaces the storage pickle, for payload fixtures.
+    """
+    sys_info = pickle.dumps({"protocol_version": 1001, "little_endian": True,
+                             "type_sizes": {"short": 2, "int": 4, "long": 4}}, protocol=2)
+
+    class Ref:
+        pass
+
+    ref = Ref()
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            return "1" if obj is ref else None
+
+    buf = io.BytesIO()
+    P(buf, protocol=2).dump({"weight": ref})
+    flat = weight.contiguous().view(-1)
+    entry = storage_entry or pickle.dumps((0, "cpu", torch.FloatStorage), protocol=2)
+    storages = (pickle.dumps(1, protocol=2) + entry + struct.pack("<q", flat.numel())
+                + flat.numpy().astype("<f4").tobytes() + pickle.dumps([], protocol=2))
+    sizes, strides = weight.shape, weight.stride()
+    tensors = (pickle.dumps(1, protocol=2) + pickle.dumps((1, 0, torch.FloatTensor), protocol=2)
+               + struct.pack("<i", len(sizes)) + b"\0" * 4
+               + struct.pack(f"<{len(sizes)}q", *sizes) + struct.pack(f"<{len(sizes)}q", *strides)
+               + struct.pack("<q", 0))
+    return [("sys_info", sys_info), ("pickle", buf.getvalue()), ("storages", storages), ("tensors", tensors)]
+
+
+def gen_benign_torch_tar():
+    weight = torch.arange(8, dtype=torch.float32).reshape(2, 4) / 8
+    data = tar_build(torch_tar_members(weight))
+    benign("torch/tar_format.pt", data, "PyTorch's oldest tar format (sys_info, pickle, storages, tensors), "
+                                       "assembled from real pickles; torch.load reads it")
+    loaded = torch.load(os.path.join(HERE, "benign/torch/tar_format.pt"))
+    assert torch.equal(loaded["weight"], weight), "tar format fixture does not load back"
+
+
 def gen_benign_numpy():
     np.random.seed(0)
     state = np.random.get_state()
@@ -1094,6 +1140,12 @@ def gen_malicious_containers():
               "torch.save of a whole-model object whose __reduce__ is os.system('true')",
               pickles=[zipfile.ZipFile(io.BytesIO(data)).read("archive/data.pkl")])
 
+    weight = torch.zeros(2, 2)
+    entry = inject(pickle.dumps((0, "cpu", torch.FloatStorage), protocol=2), os_system())
+    malicious("torch/tar_storage_payload.pt", tar_build(torch_tar_members(weight, entry)), CRIT, [DCALL],
+              "os.system", "PyTorch tar format whose storage entry pickle (not the object pickle) runs "
+                           "os.system('true'): torch unpickles every entry of the storages member")
+
     # Misnamed pickles.
     payload = P2.stream(os_system())
     for name in ("model.safetensors", "weights.txt"):
@@ -1229,6 +1281,7 @@ def main():
     for d in ("benign", "malicious"):
         shutil.rmtree(os.path.join(HERE, d), ignore_errors=True)
     gen_benign_torch()
+    gen_benign_torch_tar()
     gen_benign_numpy()
     gen_benign_sklearn()
     gen_benign_plain()

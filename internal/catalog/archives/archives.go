@@ -33,9 +33,12 @@ func (Archives) Wants(f *inventory.File) bool { return archive.Detect(f) != arch
 func (a Archives) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
 	for _, k := range archive.Kinds(f) {
 		var err error
-		if k == archive.KindZip {
+		switch k {
+		case archive.KindZip:
 			err = a.zip(ctx, f, s)
-		} else {
+		case archive.KindTar:
+			err = a.tar(ctx, f, s)
+		default:
 			err = archive.Expand(ctx, f, k, a.Limits, s)
 		}
 		if err != nil {
@@ -68,6 +71,19 @@ func (a Archives) zip(ctx context.Context, f *inventory.File, s inventory.Sink) 
 		skip = func(e *archive.Entry) bool { return storage(e.Name) }
 	}
 	return archive.ExpandZip(ctx, f, z, a.Limits, ownedSink{s, comp}, skip)
+}
+
+// tar opens a tar archive; one in PyTorch's oldest layout becomes a model
+// whose members package models reads as that layout.
+func (a Archives) tar(ctx context.Context, f *inventory.File, s inventory.Sink) error {
+	names, err := archive.TarNames(ctx, f, a.Limits)
+	if err != nil {
+		return err
+	}
+	if torch.Tar(names) {
+		s = ownedSink{s, model(s, f, torch.FormatTar, "pytorch", "pickle")}
+	}
+	return archive.Expand(ctx, f, archive.KindTar, a.Limits, s)
 }
 
 // ownedSink attributes findings to the component of the archive they are in.

@@ -8,9 +8,11 @@ package models
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/chainvet/chainvet/internal/inventory"
@@ -71,6 +73,9 @@ func (Pickle) Wants(f *inventory.File) bool {
 
 // Catalog implements inventory.Cataloger.
 func (p Pickle) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
+	if torchTarMember(f) {
+		return p.tarMember(ctx, f, s)
+	}
 	opt := pickle.Options{Limits: p.Limits, Arguments: arguments}
 	format := "pickle"
 	if torch.IsLegacy(f.Head) {
@@ -224,4 +229,111 @@ func isJoblib(res *pickle.Result) bool {
 		}
 	}
 	return false
+}
+
+// torchTarMember reports whether f is the storages or tensors member of an
+// archive package archives recognised as PyTorch's tar layout: those
+// interleave pickles with raw bytes.
+func torchTarMember(f *inventory.File) bool {
+	if f.Name != torch.TarStorages && f.Name != torch.TarTensors {
+		return false
+	}
+	tarPath, ok := strings.CutPrefix(f.Component, string(inventory.KindModel)+":")
+	return ok && f.Path == tarPath+"!"+f.Name
+}
+
+// tarMember judges every pickle of a tar checkpoint's storages or tensors
+// member, stepping over the raw bytes between them as torch reads them.
+func (p Pickle) tarMember(ctx context.Context, f *inventory.File, s inventory.Sink) error {
+	var off int64
+	one := func() (*pickle.Result, error) {
+		res, err := pickle.Scan(ctx, io.NewSectionReader(f, off, f.Size-off), f.Size-off,
+			pickle.Options{Limits: p.Limits, Pickles: 1, Arguments: arguments})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
+		}
+		for _, fd := range judge(res, f.Path, f.Component, off) {
+			s.Finding(fd)
+		}
+		if res.Malformed != nil || res.Limit != "" || res.Pickles != 1 {
+			return nil, nil // reported; what follows cannot be located
+		}
+		off += res.End
+		return res, nil
+	}
+	bad := func(why string) error {
+		s.Finding(inventory.Finding{
+			Rule: "model/malformed", Severity: inventory.Medium, Component: f.Component, Path: f.Path,
+			Offset: inventory.At(off), Evidence: why,
+			Message:     "the PyTorch tar member does not have the layout torch reads: the rest was not analysed",
+			Remediation: "re-save the checkpoint with a current torch.save, or reject it",
+		})
+		return nil
+	}
+	res, err := one()
+	if res == nil {
+		return err
+	}
+	count, err := strconv.ParseInt(res.Value, 10, 64)
+	if err != nil || count < 0 {
+		return bad(fmt.Sprintf("entry count is %s, not a count", res.Value))
+	}
+	var word [8]byte
+	readInt := func(n int) (int64, bool) {
+		if _, err := f.ReadAt(word[:n], off); err != nil {
+			return 0, false
+		}
+		off += int64(n)
+		if n == 4 {
+			return int64(int32(binary.LittleEndian.Uint32(word[:4]))), true
+		}
+		return int64(binary.LittleEndian.Uint64(word[:8])), true
+	}
+	for i := int64(0); i < count; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if off >= f.Size {
+			return bad(fmt.Sprintf("data ends after %d of %d entries", i, count))
+		}
+		res, err := one()
+		if res == nil {
+			return err
+		}
+		if f.Name == torch.TarStorages {
+			var size int64
+			if n := len(res.Imports); n > 0 {
+				size, _ = torch.ElementSize(res.Imports[n-1].Module + "." + res.Imports[n-1].Name)
+			}
+			numel, ok := readInt(8)
+			if size == 0 || !ok || numel < 0 || numel > (f.Size-off)/size {
+				return bad(fmt.Sprintf("storage %d (%s): cannot size its data", i, res.Value))
+			}
+			off += numel * size
+			continue
+		}
+		ndim, ok := readInt(4)
+		if !ok || ndim < 0 || ndim > 64 {
+			return bad(fmt.Sprintf("tensor %d: ndim %d", i, ndim))
+		}
+		off += 4 + 16*ndim + 8
+		if off > f.Size {
+			return bad(fmt.Sprintf("tensor %d: header runs past the end", i))
+		}
+	}
+	if f.Name == torch.TarStorages {
+		// Then a pickle of the views into those storages.
+		if res, err := one(); res == nil {
+			return err
+		}
+	}
+	if off < f.Size {
+		s.Finding(inventory.Finding{
+			Rule: "pickle/trailing-data", Severity: inventory.Medium, Component: f.Component, Path: f.Path,
+			Offset: inventory.At(off), Evidence: fmt.Sprintf("%d bytes after the last of %d entries", f.Size-off, count),
+			Message:     "bytes that torch does not read follow the last entry",
+			Remediation: "review where the file came from",
+		})
+	}
+	return nil
 }

@@ -2,10 +2,13 @@ package archive
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/chainvet/chainvet/internal/inventory"
 )
 
 // tar expands a tar archive. Member data is not copied: archive/tar seeks
@@ -107,4 +110,24 @@ func sparse(h *tar.Header) bool {
 		}
 	}
 	return false
+}
+
+// TarNames lists the names of a tar archive's members, up to lim.Entries,
+// reading headers only. A malformed archive yields the names before the
+// break; the break itself is Expand's to report.
+func TarNames(ctx context.Context, f *inventory.File, lim Limits) ([]string, error) {
+	lim = lim.withDefaults()
+	tr := tar.NewReader(io.NewSectionReader(f, 0, f.Size))
+	var names []string
+	for len(names) < lim.Entries {
+		if err := ctx.Err(); err != nil {
+			return names, err
+		}
+		h, err := tr.Next()
+		if err != nil {
+			return names, nil
+		}
+		names = append(names, h.Name)
+	}
+	return names, nil
 }

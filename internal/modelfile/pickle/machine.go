@@ -220,8 +220,12 @@ func (m *machine) step(op byte, start int64) bool {
 		m.fence = len(m.stack)
 		m.structural = true
 	case opStop:
-		if _, ok := m.pop(); !ok {
+		v, ok := m.pop()
+		if !ok {
 			return false
+		}
+		if !m.sniff {
+			m.res.Value = m.render(v, maxArgs)
 		}
 		end := m.pos()
 		if m.frameEnd != noFrame {

@@ -78,6 +78,10 @@ type Result struct {
 	Pickles  int   // complete pickles, those ending in STOP
 	Opcodes  int64 // opcodes read
 	End      int64 // offset just past the last STOP parsed, 0 if none
+	// Value renders what the last complete pickle evaluates to, bounded
+	// like Call.Args: "3", "('0', 'cpu', torch.FloatStorage)". Formats
+	// that interleave pickles with raw data read their sizes from it.
+	Value string
 	// Imports lists every global imported, in stream order.
 	Imports []Import
 	// Calls lists every call site, in stream order.

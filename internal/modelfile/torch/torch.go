@@ -114,6 +114,35 @@ func Tar(names []string) bool {
 	return want["sys_info"] && want["pickle"] && want["storages"]
 }
 
-// TarStorage reports whether a member of the tar format interleaves
-// pickles with raw tensor bytes: only its first pickle is a whole stream.
-func TarStorage(name string) bool { return name == "storages" || name == "tensors" }
+// The members of the tar format that interleave pickles with raw bytes.
+const (
+	// TarStorages holds a pickle of the storage count, then for each
+	// storage a pickle of (key, location, storage type) followed by an
+	// int64 element count and the elements, then a pickle of the views
+	// into those storages.
+	TarStorages = "storages"
+	// TarTensors holds a pickle of the tensor count, then for each tensor
+	// a pickle of (key, storage id, tensor type) followed by an int32
+	// ndim, 4 bytes of padding, ndim int64 sizes, ndim int64 strides and
+	// an int64 storage offset.
+	TarTensors = "tensors"
+)
+
+// elementSizes are the bytes per element of the storage types the tar
+// format names (torch/storage.py's typed storages).
+var elementSizes = map[string]int64{
+	"DoubleStorage": 8, "FloatStorage": 4, "HalfStorage": 2, "BFloat16Storage": 2,
+	"LongStorage": 8, "IntStorage": 4, "ShortStorage": 2, "CharStorage": 1,
+	"ByteStorage": 1, "BoolStorage": 1, "ComplexDoubleStorage": 16, "ComplexFloatStorage": 8,
+	"QUInt8Storage": 1, "QInt8Storage": 1, "QInt32Storage": 4, "QUInt4x2Storage": 1, "QUInt2x4Storage": 1,
+}
+
+// ElementSize returns the size of one element of a storage type named by
+// its dotted path, such as torch.FloatStorage or torch.cuda.FloatStorage.
+func ElementSize(storageType string) (int64, bool) {
+	if !strings.HasPrefix(storageType, "torch.") {
+		return 0, false
+	}
+	n, ok := elementSizes[storageType[strings.LastIndexByte(storageType, '.')+1:]]
+	return n, ok
+}

@@ -113,3 +113,22 @@ func TestTar(t *testing.T) {
 		t.Error("incomplete layout recognised")
 	}
 }
+
+func TestElementSize(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want int64
+		ok   bool
+	}{
+		{"torch.FloatStorage", 4, true},
+		{"torch.cuda.HalfStorage", 2, true},
+		{"torch.ComplexDoubleStorage", 16, true},
+		{"torch.Tensor", 0, false},
+		{"mylib.FloatStorage", 0, false},
+		{"", 0, false},
+	} {
+		if got, ok := ElementSize(tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("ElementSize(%q) = %d, %v; want %d, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}
