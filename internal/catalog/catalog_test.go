@@ -250,3 +250,42 @@ func TestTorchTarMalformed(t *testing.T) {
 		})
 	}
 }
+
+// TestTarEndingInZip tells a tarball whose last member is a model archive
+// (benign: the zip's directory merely shows in the tar's tail) from a tar
+// with a zip appended after its members (a polyglot that zip readers open).
+func TestTarEndingInZip(t *testing.T) {
+	model, err := os.ReadFile(filepath.Join(fixtures, "benign", "torch", "state_dict_f32_zip.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := os.ReadFile(filepath.Join(fixtures, "malicious", "torch", "injected_state_dict.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarOf := func(members ...[2]string) []byte {
+		var b strings.Builder
+		tw := tar.NewWriter(&b)
+		for _, m := range members {
+			if err := tw.WriteHeader(&tar.Header{Name: m[0], Mode: 0o644, Size: int64(len(m[1]))}); err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(tw, m[1])
+		}
+		tw.Close()
+		return []byte(b.String())
+	}
+	dir := t.TempDir()
+	member := filepath.Join(dir, "bundle.tar")
+	os.WriteFile(member, tarOf([2]string{"README", "hi"}, [2]string{"model.pt", string(model)}), 0o644)
+	appended := filepath.Join(dir, "appended.tar")
+	os.WriteFile(appended, append(tarOf([2]string{"README", "hi"}), evil...), 0o644)
+
+	if r := scan(t, member); r.CountAtLeast(inventory.Medium) > 0 {
+		t.Errorf("tarball ending in a model archive flagged:\n%s", dump(r))
+	}
+	r := scan(t, appended)
+	if !hasRule(r, "archive/prefix-data") || !hasRule(r, "pickle/dangerous-call") {
+		t.Errorf("zip appended to a tar not opened as a polyglot:\n%s", dump(r))
+	}
+}

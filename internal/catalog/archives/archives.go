@@ -31,7 +31,11 @@ func (Archives) Wants(f *inventory.File) bool { return archive.Detect(f) != arch
 // container at once (a gzip with a zip's directory at its end) is opened
 // as each.
 func (a Archives) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
-	for _, k := range archive.Kinds(f) {
+	kinds := archive.Kinds(f)
+	for i, k := range kinds {
+		if i > 0 && k == archive.KindZip && kinds[0] == archive.KindTar && a.zipIsTarMember(ctx, f) {
+			continue
+		}
 		var err error
 		switch k {
 		case archive.KindZip:
@@ -73,12 +77,36 @@ func (a Archives) zip(ctx context.Context, f *inventory.File, s inventory.Sink) 
 	return archive.ExpandZip(ctx, f, z, a.Limits, ownedSink{s, comp}, skip)
 }
 
+// zipIsTarMember reports whether the zip whose directory ends a tar is one
+// of the tar's members, as when a model archive is the last file of a
+// tarball. The member is opened as part of the tar; reading the whole tar
+// as a zip would only report the tar's headers as data before the zip. A
+// zip appended after the tar's members is another matter: a polyglot, and
+// opened as one.
+func (a Archives) zipIsTarMember(ctx context.Context, f *inventory.File) bool {
+	z, err := archive.OpenZip(ctx, f, a.Limits)
+	if err != nil {
+		return false
+	}
+	entries, _ := archive.TarEntries(ctx, f, a.Limits)
+	for _, e := range entries {
+		if z.Start >= e.Offset && z.Start < e.Offset+e.Size {
+			return true
+		}
+	}
+	return false
+}
+
 // tar opens a tar archive; one in PyTorch's oldest layout becomes a model
 // whose members package models reads as that layout.
 func (a Archives) tar(ctx context.Context, f *inventory.File, s inventory.Sink) error {
-	names, err := archive.TarNames(ctx, f, a.Limits)
+	entries, err := archive.TarEntries(ctx, f, a.Limits)
 	if err != nil {
 		return err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
 	}
 	if torch.Tar(names) {
 		s = ownedSink{s, model(s, f, torch.FormatTar, "pytorch", "pickle")}

@@ -112,22 +112,31 @@ func sparse(h *tar.Header) bool {
 	return false
 }
 
-// TarNames lists the names of a tar archive's members, up to lim.Entries,
-// reading headers only. A malformed archive yields the names before the
-// break; the break itself is Expand's to report.
-func TarNames(ctx context.Context, f *inventory.File, lim Limits) ([]string, error) {
+// A TarEntry is a tar member as its header describes it.
+type TarEntry struct {
+	Name   string
+	Offset int64 // where its data starts
+	Size   int64
+}
+
+// TarEntries lists a tar archive's members, up to lim.Entries, reading
+// headers only. A malformed archive yields the members before the break;
+// the break itself is Expand's to report.
+func TarEntries(ctx context.Context, f *inventory.File, lim Limits) ([]TarEntry, error) {
 	lim = lim.withDefaults()
-	tr := tar.NewReader(io.NewSectionReader(f, 0, f.Size))
-	var names []string
-	for len(names) < lim.Entries {
+	sr := io.NewSectionReader(f, 0, f.Size)
+	tr := tar.NewReader(sr)
+	var out []TarEntry
+	for len(out) < lim.Entries {
 		if err := ctx.Err(); err != nil {
-			return names, err
+			return out, err
 		}
 		h, err := tr.Next()
 		if err != nil {
-			return names, nil
+			return out, nil
 		}
-		names = append(names, h.Name)
+		at, _ := sr.Seek(0, io.SeekCurrent)
+		out = append(out, TarEntry{Name: h.Name, Offset: at, Size: h.Size})
 	}
-	return names, nil
+	return out, nil
 }

@@ -63,6 +63,22 @@ func TestZip(t *testing.T) {
 	}
 }
 
+// TestZipPT2 uses the member names torch.export.save writes (torch 2.x; the
+// fixtures' torch 1.13 has no torch.export).
+func TestZipPT2(t *testing.T) {
+	ns := []string{
+		"model/version", "model/serialized_exported_program.json", "model/serialized_state_dict.pt",
+		"model/serialized_constants.pt", "model/data/weights/weight_0",
+	}
+	l, ok := Zip(ns)
+	if !ok || l.Format != FormatPT2 || l.Prefix != "model/" {
+		t.Fatalf("Zip = %+v, %v; want pytorch-pt2 under model/", l, ok)
+	}
+	if !l.Storage("model/data/weights/weight_0") || l.Storage("model/serialized_state_dict.pt") {
+		t.Error("pt2 weights must be storage, its nested .pt files must not")
+	}
+}
+
 func TestZipNotTorch(t *testing.T) {
 	for _, ns := range [][]string{
 		{"a.npy", "b.npy"},
