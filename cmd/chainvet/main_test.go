@@ -115,3 +115,47 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitsAreFindings checks every limit flag: reaching it is a scan/limit
+// finding that fails the scan, never a silent pass.
+func TestLimitsAreFindings(t *testing.T) {
+	models := filepath.Join("..", "..", "testdata", "models", "benign")
+	torchZip := filepath.Join(models, "torch", "state_dict_f32_zip.pt")
+	big := filepath.Join(models, "big_9m_ops.pkl.gz")
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"opcodes", []string{"--max-opcodes", "10", torchZip}},
+		{"memo", []string{"--max-memo", "2", torchZip}},
+		{"stack", []string{"--max-stack", "3", torchZip}},
+		{"depth", []string{"--max-archive-depth", "0", torchZip}},
+		{"entries", []string{"--max-entries", "1", torchZip}},
+		{"decompressed", []string{"--max-decompressed", "64KiB", big}},
+		{"ratio", []string{"--max-ratio", "2", big}},
+		{"time", []string{"--file-timeout", "1ns", big}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			// The same scan without the limit is clean.
+			if code := run(context.Background(), []string{"scan", tc.args[len(tc.args)-1]}, &out, &errb); code != 0 {
+				t.Fatalf("baseline exit %d: %s", code, out.String())
+			}
+			out.Reset()
+			args := append([]string{"scan", "-o", "json"}, tc.args...)
+			code := run(context.Background(), args, &out, &errb)
+			var r inventory.Report
+			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+				t.Fatalf("exit %d, no report: %v\n%s", code, err, errb.String())
+			}
+			found := false
+			for _, f := range r.Findings {
+				found = found || (f.Rule == "scan/limit" && f.Severity >= inventory.High)
+			}
+			if code != 1 || !found {
+				t.Errorf("exit %d, scan/limit found %v; want exit 1 with a high scan/limit\n%s", code, found, out.String())
+			}
+		})
+	}
+}
