@@ -159,3 +159,23 @@ func TestLimitsAreFindings(t *testing.T) {
 		})
 	}
 }
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b)
+	p.clear()
+	if b.Len() != 0 {
+		t.Errorf("clear before any update wrote %q", b.String())
+	}
+	p.update(1, 3)
+	p.update(2, 3) // within 100ms of the last: skipped
+	p.update(3, 3) // the last is always drawn
+	p.clear()
+	want := "\r\x1b[Kchainvet: scanned 1 of 3 files\r\x1b[Kchainvet: scanned 3 of 3 files\r\x1b[K"
+	if b.String() != want {
+		t.Errorf("progress wrote %q, want %q", b.String(), want)
+	}
+	if terminal(&b) {
+		t.Error("a buffer is not a terminal")
+	}
+}

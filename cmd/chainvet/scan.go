@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -104,7 +105,14 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.
 		return hinted{err, "use -o with one of " + strings.Join(render.Names(), ", ")}
 	}
 
+	var bar *progress
+	var progress func(done, total int)
+	if terminal(stderr) {
+		bar = newProgress(stderr)
+		progress = bar.update
+	}
 	rep, err := inventory.Scan(cmd.Context(), args, inventory.Options{
+		Progress:   progress,
 		Catalogers: catalog.Catalogers(f.cfg),
 		Analyzers:  catalog.Analyzers(f.cfg),
 		MaxDepth:   f.depth,
@@ -112,6 +120,9 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.
 		Workers:    f.workers,
 		Tool:       inventory.Tool{Name: "chainvet", Version: version()},
 	})
+	if bar != nil {
+		bar.clear() // before the report, which may share the terminal
+	}
 	if err != nil {
 		return hinted{err, "check that every PATH exists and is readable"}
 	}
@@ -147,7 +158,12 @@ func parseFailOn(s string) (sev inventory.Severity, never bool, err error) {
 // colorful reports whether w is a terminal that may be coloured: never when
 // NO_COLOR is set (https://no-color.org) or TERM is "dumb".
 func colorful(w io.Writer) bool {
-	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	return os.Getenv("NO_COLOR") == "" && terminal(w)
+}
+
+// terminal reports whether w is a terminal that can redraw a line.
+func terminal(w io.Writer) bool {
+	if os.Getenv("TERM") == "dumb" {
 		return false
 	}
 	f, ok := w.(*os.File)
@@ -156,6 +172,35 @@ func colorful(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress redraws one status line on a terminal, at most ten times a
+// second, and erases it when the scan ends.
+type progress struct {
+	w     io.Writer
+	mu    sync.Mutex
+	last  time.Time
+	drawn bool
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w} }
+
+func (p *progress) update(done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond || done == total {
+		p.last = now
+		p.drawn = true
+		fmt.Fprintf(p.w, "\r\x1b[Kchainvet: scanned %d of %d files", done, total)
+	}
+}
+
+func (p *progress) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
 }
 
 var sizeUnits = []struct {

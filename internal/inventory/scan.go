@@ -30,6 +30,9 @@ type Options struct {
 	// Workers is the number of files scanned at once; zero means one per CPU.
 	Workers int
 	Tool    Tool
+	// Progress, when set, is called after each file on disk is scanned,
+	// from any goroutine, with the count done and the total.
+	Progress func(done, total int)
 }
 
 // Rule ids the pipeline itself reports.
@@ -51,6 +54,7 @@ func Scan(ctx context.Context, targets []string, opt Options) (*Report, error) {
 		return nil, err
 	}
 	var read atomic.Int64
+	var done atomic.Int64
 	results := make([]fileResult, len(files))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cmp.Or(opt.Workers, runtime.GOMAXPROCS(0)))
@@ -60,6 +64,9 @@ func Scan(ctx context.Context, targets []string, opt Options) (*Report, error) {
 				return err
 			}
 			results[i] = scanFile(gctx, df, &opt, &read)
+			if opt.Progress != nil {
+				opt.Progress(int(done.Add(1)), len(files))
+			}
 			return nil
 		})
 	}
