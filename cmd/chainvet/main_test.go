@@ -129,6 +129,8 @@ func TestLimitsAreFindings(t *testing.T) {
 		{"opcodes", []string{"--max-opcodes", "10", torchZip}},
 		{"memo", []string{"--max-memo", "2", torchZip}},
 		{"stack", []string{"--max-stack", "3", torchZip}},
+		{"values", []string{"--max-values", "10", torchZip}},
+		{"pickle_bytes", []string{"--max-pickle-bytes", "100", torchZip}},
 		{"depth", []string{"--max-archive-depth", "0", torchZip}},
 		{"entries", []string{"--max-entries", "1", torchZip}},
 		{"decompressed", []string{"--max-decompressed", "64KiB", big}},

@@ -72,6 +72,8 @@ finding reaches --fail-on.`,
 	fl.IntVar(&f.cfg.Pickle.Opcodes, "max-opcodes", f.cfg.Pickle.Opcodes, "pickle opcodes analysed per stream")
 	fl.IntVar(&f.cfg.Pickle.Memo, "max-memo", f.cfg.Pickle.Memo, "pickle memo entries per stream")
 	fl.IntVar(&f.cfg.Pickle.Stack, "max-stack", f.cfg.Pickle.Stack, "pickle stack depth")
+	fl.IntVar(&f.cfg.Pickle.Values, "max-values", f.cfg.Pickle.Values, "symbolic values a pickle stream may create, in 32-byte units (bounds memory)")
+	fl.Int64Var(&f.cfg.Pickle.Bytes, "max-pickle-bytes", f.cfg.Pickle.Bytes, "bytes of one pickle stream analysed")
 	fl.IntVar(&f.cfg.Archive.Entries, "max-entries", f.cfg.Archive.Entries, "members per archive")
 	fl.StringVar(&f.maxDecompressed, "max-decompressed", formatSize(f.cfg.Archive.Decompressed), "bytes the archives in one file may inflate to (e.g. 512MiB, 8GiB)")
 	fl.Int64Var(&f.cfg.Archive.Ratio, "max-ratio", f.cfg.Archive.Ratio, "inflation ratio beyond which a member is treated as a bomb")
@@ -87,6 +89,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.
 		return hinted{fmt.Errorf("--max-decompressed: %w", err), "give a size such as 512MiB or 8GiB"}
 	}
 	if f.depth < 0 || f.cfg.Pickle.Opcodes <= 0 || f.cfg.Pickle.Memo <= 0 || f.cfg.Pickle.Stack <= 0 ||
+		f.cfg.Pickle.Values <= 0 || f.cfg.Pickle.Bytes <= 0 ||
 		f.cfg.Archive.Entries <= 0 || f.cfg.Archive.Ratio <= 0 || f.fileTime < 0 || f.workers < 0 {
 		return hinted{errors.New("limits must be positive"), "see 'chainvet scan --help'"}
 	}
