@@ -40,9 +40,28 @@ type manifestRow struct {
 	evidence, desc string
 }
 
-func readManifest(t *testing.T) []manifestRow {
+// readManifests reads every testdata/*/MANIFEST.tsv; paths in the rows
+// become relative to testdata/.
+func readManifests(t *testing.T) []manifestRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtures, "MANIFEST.tsv"))
+	files, err := filepath.Glob(filepath.Join(fixtures, "..", "*", "MANIFEST.tsv"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	var rows []manifestRow
+	for _, m := range files {
+		dir := filepath.Base(filepath.Dir(m))
+		for _, r := range readManifest(t, m) {
+			r.path = filepath.Join(dir, r.path)
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func readManifest(t *testing.T, name string) []manifestRow {
+	t.Helper()
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,12 +74,12 @@ func readManifest(t *testing.T) []manifestRow {
 		}
 		col := strings.Split(sc.Text(), "\t")
 		if len(col) < 7 {
-			t.Fatalf("MANIFEST.tsv:%d: %d columns, want 7", line+1, len(col))
+			t.Fatalf("%s:%d: %d columns, want 7", name, line+1, len(col))
 		}
 		minS, err1 := inventory.ParseSeverity(col[2])
 		maxS, err2 := inventory.ParseSeverity(col[3])
 		if err1 != nil || err2 != nil {
-			t.Fatalf("MANIFEST.tsv:%d: bad severity: %v %v", line+1, err1, err2)
+			t.Fatalf("%s:%d: bad severity: %v %v", name, line+1, err1, err2)
 		}
 		r := manifestRow{path: col[0], verdict: col[1], min: minS, max: maxS, evidence: col[5], desc: col[6]}
 		if col[4] != "" {
@@ -78,13 +97,13 @@ func readManifest(t *testing.T) []manifestRow {
 // generator says the file is: benign files stay at or below low, malicious
 // ones reach their severity, with the rules and evidence named.
 func TestManifest(t *testing.T) {
-	rows := readManifest(t)
+	rows := readManifests(t)
 	if len(rows) < 50 {
 		t.Fatalf("only %d fixtures in the manifest", len(rows))
 	}
 	for _, row := range rows {
 		t.Run(strings.ReplaceAll(row.path, "/", "_"), func(t *testing.T) {
-			r := scan(t, filepath.Join(fixtures, row.path))
+			r := scan(t, filepath.Join(fixtures, "..", row.path))
 			worst, any := r.Max()
 			if !any {
 				worst = inventory.Info
