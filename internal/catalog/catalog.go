@@ -5,6 +5,8 @@ package catalog
 import (
 	"github.com/chainvet/chainvet/internal/catalog/archives"
 	"github.com/chainvet/chainvet/internal/catalog/models"
+	"github.com/chainvet/chainvet/internal/catalog/onnx"
+	"github.com/chainvet/chainvet/internal/catalog/tensorflow"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/modelfile/archive"
 	"github.com/chainvet/chainvet/internal/modelfile/pickle"
@@ -28,6 +30,9 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		archives.Archives{Limits: cfg.Archive},
 		models.Pickle{Limits: cfg.Pickle},
 		models.Numpy{Limits: cfg.Pickle},
+		onnx.ONNX{},
+		tensorflow.SavedModel{},
+		tensorflow.TFLite{},
 	}
 }
 

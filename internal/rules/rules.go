@@ -4,7 +4,11 @@
 // descriptors: an id, once listed, keeps its meaning for good.
 package rules
 
-import "github.com/chainvet/chainvet/internal/inventory"
+import (
+	"slices"
+
+	"github.com/chainvet/chainvet/internal/inventory"
+)
 
 // A Rule describes one kind of finding.
 type Rule struct {
@@ -18,8 +22,16 @@ type Rule struct {
 	Help string
 }
 
-// All is every rule, in the order the README lists them.
-var All = []Rule{
+// All is every rule, in the order the README lists them. Each area keeps
+// its rules in a file of its own.
+var All = slices.Concat(
+	coreRules,
+	onnxRules,
+	tensorflowRules,
+)
+
+// coreRules are the rules of pickle-based models, archives and the scan.
+var coreRules = []Rule{
 	{"pickle/dangerous-call", inventory.Critical,
 		"A pickle calls a known-dangerous callable (process, exec, import, network or file primitive).",
 		"Loading this file runs the call. Do not load it; obtain the model from a trusted source in a format that cannot run code (safetensors)."},
