@@ -4,24 +4,37 @@ package catalog
 
 import (
 	"github.com/chainvet/chainvet/internal/catalog/archives"
+	catgguf "github.com/chainvet/chainvet/internal/catalog/gguf"
+	"github.com/chainvet/chainvet/internal/catalog/keras"
 	"github.com/chainvet/chainvet/internal/catalog/models"
 	"github.com/chainvet/chainvet/internal/catalog/onnx"
+	catsafetensors "github.com/chainvet/chainvet/internal/catalog/safetensors"
+	"github.com/chainvet/chainvet/internal/catalog/templates"
 	"github.com/chainvet/chainvet/internal/catalog/tensorflow"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/modelfile/archive"
+	"github.com/chainvet/chainvet/internal/modelfile/gguf"
 	"github.com/chainvet/chainvet/internal/modelfile/pickle"
+	"github.com/chainvet/chainvet/internal/modelfile/safetensors"
 	rulemodels "github.com/chainvet/chainvet/internal/rules/models"
 )
 
 // Config holds the limits the catalogers work within.
 type Config struct {
-	Pickle  pickle.Limits
-	Archive archive.Limits
+	Pickle      pickle.Limits
+	Archive     archive.Limits
+	Safetensors safetensors.Limits
+	GGUF        gguf.Limits
 }
 
 // DefaultConfig is the configuration chainvet scan starts from.
 func DefaultConfig() Config {
-	return Config{Pickle: pickle.DefaultLimits, Archive: archive.DefaultLimits}
+	return Config{
+		Pickle:      pickle.DefaultLimits,
+		Archive:     archive.DefaultLimits,
+		Safetensors: safetensors.DefaultLimits,
+		GGUF:        gguf.DefaultLimits,
+	}
 }
 
 // Catalogers returns every cataloger, in the order they see each file.
@@ -30,6 +43,10 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		archives.Archives{Limits: cfg.Archive},
 		models.Pickle{Limits: cfg.Pickle},
 		models.Numpy{Limits: cfg.Pickle},
+		catsafetensors.Safetensors{Limits: cfg.Safetensors},
+		catgguf.GGUF{Limits: cfg.GGUF},
+		keras.Keras{Archive: cfg.Archive},
+		templates.Templates{},
 		onnx.ONNX{},
 		tensorflow.SavedModel{},
 		tensorflow.TFLite{},

@@ -26,6 +26,10 @@ type Rule struct {
 // its rules in a file of its own.
 var All = slices.Concat(
 	coreRules,
+	safetensorsRules,
+	ggufRules,
+	templateRules,
+	kerasRules,
 	onnxRules,
 	tensorflowRules,
 )
