@@ -8,6 +8,7 @@ import (
 	"github.com/chainvet/chainvet/internal/catalog/keras"
 	"github.com/chainvet/chainvet/internal/catalog/models"
 	"github.com/chainvet/chainvet/internal/catalog/onnx"
+	"github.com/chainvet/chainvet/internal/catalog/repo"
 	catsafetensors "github.com/chainvet/chainvet/internal/catalog/safetensors"
 	"github.com/chainvet/chainvet/internal/catalog/templates"
 	"github.com/chainvet/chainvet/internal/catalog/tensorflow"
@@ -47,6 +48,9 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		catgguf.GGUF{Limits: cfg.GGUF},
 		keras.Keras{Archive: cfg.Archive},
 		templates.Templates{},
+		repo.Repo{},
+		repo.Mar{Archive: cfg.Archive},
+		repo.OCI{},
 		onnx.ONNX{},
 		tensorflow.SavedModel{},
 		tensorflow.TFLite{},

@@ -156,6 +156,24 @@ func merge(c *Component, o Component) {
 	}
 }
 
+// hubBlobs reports whether dir is the blobs folder of a Hugging Face hub
+// cache repository (models--org--name/blobs). Every blob a revision uses
+// is linked from that revision's snapshots folder, where it is scanned
+// under the name the model knows it by; scanning the blobs too would
+// report each file twice.
+func hubBlobs(dir string) bool {
+	if filepath.Base(dir) != "blobs" {
+		return false
+	}
+	parent := filepath.Base(filepath.Dir(dir))
+	for _, p := range []string{"models--", "datasets--", "spaces--"} {
+		if strings.HasPrefix(parent, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // diskFile is a regular file found by the walk.
 type diskFile struct {
 	path string
@@ -200,7 +218,7 @@ func discover(ctx context.Context, targets []string) ([]diskFile, error) {
 			}
 			switch {
 			case d.IsDir():
-				if skipDirs[d.Name()] && p != t {
+				if p != t && (skipDirs[d.Name()] || hubBlobs(p)) {
 					return filepath.SkipDir
 				}
 			case d.Type().IsRegular():

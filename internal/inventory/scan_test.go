@@ -68,7 +68,9 @@ func TestScan(t *testing.T) {
 inner.bin:MODEL
 deeper.zip:BOX\nx:MODEL
 `)
-	write(t, dir, ".git/objects/xx", "MODEL") // skipped
+	write(t, dir, ".git/objects/xx", "MODEL")                      // skipped
+	write(t, dir, "hub/models--org--name/blobs/0123abcd", "MODEL") // skipped: linked from snapshots
+	write(t, dir, "hub/models--org--name/refs/blobs", "MODEL")     // a file named blobs is scanned
 	write(t, dir, "panic.bin", "PANIC")
 	if err := os.Symlink(filepath.Join(dir, "a"), filepath.Join(dir, "loop")); err != nil {
 		t.Fatal(err)
@@ -97,6 +99,7 @@ deeper.zip:BOX\nx:MODEL
 	want := []string{
 		"a/model.bin MODEL,other",
 		"box.zip!inner.bin MODEL,other",
+		"hub/models--org--name/refs/blobs MODEL,other",
 		"link.bin MODEL,other",
 	}
 	if d := cmp.Diff(want, comps); d != "" {
@@ -113,8 +116,8 @@ deeper.zip:BOX\nx:MODEL
 	if d := cmp.Diff(wantF, finds); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
 	}
-	if r.Stats.Files != 5 || r.Stats.Members != 2 {
-		t.Errorf("stats = %+v, want 5 files and 2 members", r.Stats)
+	if r.Stats.Files != 6 || r.Stats.Members != 2 {
+		t.Errorf("stats = %+v, want 6 files and 2 members", r.Stats)
 	}
 	if r.Schema != Schema {
 		t.Errorf("schema %q", r.Schema)

@@ -32,6 +32,7 @@ var All = slices.Concat(
 	kerasRules,
 	onnxRules,
 	tensorflowRules,
+	repoRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.

@@ -30,11 +30,11 @@ type Templates struct {
 // Name implements inventory.Cataloger.
 func (Templates) Name() string { return "models/chat-template" }
 
-// Wants implements inventory.Cataloger: files named as Jinja templates, or
-// chat_template* as model repositories name them, whose head is text.
+// Wants implements inventory.Cataloger: files named as Jinja templates
+// whose head is text. (chat_template.json is JSON, and package repo
+// decodes it before checking the template in it.)
 func (Templates) Wants(f *inventory.File) bool {
-	name := strings.ToLower(f.Name)
-	if !exts[path.Ext(name)] && !strings.HasPrefix(name, "chat_template") {
+	if !exts[strings.ToLower(path.Ext(f.Name))] {
 		return false
 	}
 	return utf8.Valid(trimRune(f.Head)) && !strings.ContainsRune(string(f.Head), 0)

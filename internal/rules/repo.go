@@ -1,0 +1,51 @@
+package rules
+
+import "github.com/chainvet/chainvet/internal/inventory"
+
+// repoRules are reported by the model-repository, TorchServe and OCI
+// catalogers (internal/catalog/repo). A file whose content is not what its
+// name says is model/extension-mismatch.
+var repoRules = []Rule{
+	{"repo/remote-code", inventory.High,
+		"A model's config maps its classes to the repository's own Python code (auto_map, custom pipelines): loading needs trust_remote_code.",
+		"With trust_remote_code=True the loader imports and runs that code, with the user's rights. Review the named files (their own findings are listed), pin the revision, or use a model whose architecture the library implements."},
+	{"repo/code-exec", inventory.Critical,
+		"Python shipped with a model runs processes, evaluates code or loads code by deserialising it.",
+		"Critical for processes and for exec/eval of anything but a literal (decoded data above all); high for literals, pickle/marshal loads, native libraries and notebook shell escapes. Do not run the code or load the model with trust_remote_code until reviewed."},
+	{"repo/code-network", inventory.High,
+		"Python shipped with a model opens network connections (requests, urllib, sockets, hub downloads).",
+		"Model code that fetches at load time can pull more code or send data away. Review where it connects; prefer repositories whose code does not touch the network."},
+	{"repo/code-import", inventory.Medium,
+		"Python shipped with a model imports modules by computed names, or imports process, socket or native-code modules.",
+		"High when the module name is built at run time: dynamic imports hide which code runs. Review what is imported."},
+	{"repo/code-file", inventory.High,
+		"Python shipped with a model writes, moves or deletes files outside the model's folder (medium: reads them).",
+		"Model code has no business in the home folder or system paths; reading them is how keys and tokens are stolen. Do not run the code."},
+	{"repo/native-binary", inventory.High,
+		"A native executable or shared library (ELF, Mach-O, PE) is shipped beside a model's weights or inside a model archive.",
+		"Custom code and op libraries load such binaries with no sandbox, and they cannot be reviewed like source. Find out what loads it; rebuild it from source you trust or reject the model."},
+	{"repo/script", inventory.Medium,
+		"A Python file, notebook, shell script or custom TorchServe handler is shipped beside a model's weights.",
+		"It runs whatever it says when someone runs it (or the server loads it). Its calls are judged by the repo/code-* rules; read it before running it."},
+	{"repo/lfs-pointer", inventory.Medium,
+		"A file is a Git LFS pointer: the real file was never downloaded.",
+		"The model was not scanned, and loaders fail or fetch it later from wherever the remote points. Run git lfs pull and scan again; the fetched file must have the pointer's sha256."},
+	{"repo/missing-shard", inventory.Medium,
+		"A sharded checkpoint's index names shard files that are not beside it.",
+		"The checkpoint is incomplete, and whatever later appears under those names becomes part of the model. Download the whole checkpoint at a pinned revision."},
+	{"repo/shard-path", inventory.High,
+		"A sharded checkpoint's index names a shard outside its folder (absolute, .., or a URL).",
+		"Loading reads that file as weights: a way to make a model read what it should not. Reject the checkpoint."},
+	{"repo/malformed", inventory.Medium,
+		"A repository's config, index, notebook, manifest, OCI index or Python source cannot be parsed (a model card: low).",
+		"Loaders fail on it or read it differently than the scan did. Re-create it with the tool that writes it, or review it by hand."},
+	{"oci/blob-missing", inventory.Medium,
+		"A blob an OCI model manifest lists is not in the layout's blobs/ folder.",
+		"The artifact is incomplete and was not scanned whole. Pull it again, completely, and scan it."},
+	{"oci/blob-mismatch", inventory.High,
+		"An OCI blob's size or sha256 differs from what its manifest or index says.",
+		"The blob was altered or replaced after the manifest was written. Pull the artifact again by digest and compare."},
+	{"oci/path-traversal", inventory.High,
+		"An OCI model layer's file path, or a digest, leads outside the model's folder.",
+		"Pulling or unpacking the model writes (or reads) that path. Reject the artifact."},
+}
