@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import zipfile
 
 import joblib
@@ -63,4 +64,31 @@ with zipfile.ZipFile(os.path.join(bad, "checkpoint.pt"), "w", zipfile.ZIP_STORED
         data = payload if info.filename.endswith("data.pkl") else src.read(info.filename)
         zi = zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0))
         out.writestr(zi, data)
+
+# examples/models/zoo/ holds one small, clean model of every other format
+# chainvet identifies. They are copies of fixtures that the committed
+# generators under testdata/ write (see the README there), so that
+# `chainvet scan examples/models` shows each format with its identity.
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+zoo = os.path.join(root, "zoo")
+shutil.rmtree(zoo, ignore_errors=True)
+for src, dst in [
+    ("testdata/safetensors/benign/linear_f32.safetensors", "linear.safetensors"),
+    ("testdata/gguf/benign/chatml_v3.gguf", "tiny-chat.gguf"),
+    ("testdata/onnx/benign/mlp.onnx", "mlp.onnx"),
+    ("testdata/tensorflow/benign/saved_model", "saved_model"),
+    ("testdata/tensorflow/benign/model.tflite", "model.tflite"),
+    ("testdata/keras/benign/sequential_deflated.keras", "sequential.keras"),
+    ("testdata/keras/benign/sequential_latest.h5", "sequential.h5"),
+    ("testdata/templates/benign/chatml.jinja", "chat_template.jinja"),
+    ("testdata/repo/mar/image_classifier.mar", "image_classifier.mar"),
+    ("testdata/repo/oci/docker-model", "oci-model"),
+    ("testdata/repo/hfcache", "hf-cache"),
+]:
+    s, d = os.path.join(repo, src), os.path.join(zoo, dst)
+    os.makedirs(os.path.dirname(d), exist_ok=True)
+    if os.path.isdir(s):
+        shutil.copytree(s, d, symlinks=True)
+    else:
+        shutil.copyfile(s, d)
 print("wrote", root)
