@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -200,5 +202,39 @@ func TestProgress(t *testing.T) {
 	}
 	if terminal(&b) {
 		t.Error("a buffer is not a terminal")
+	}
+}
+
+func TestDigests(t *testing.T) {
+	p := filepath.Join("..", "..", "examples", "models", "zoo", "linear.safetensors")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "-o", "json", p}, ""},
+		{[]string{"scan", "-o", "json", "--digests", p}, hex.EncodeToString(sum[:])},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), tc.args, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errb.String())
+		}
+		var r inventory.Report
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.Components) != 1 {
+			t.Fatalf("%v: %v, %d components", tc.args, err, len(r.Components))
+		}
+		got := ""
+		for _, d := range r.Components[0].Digests {
+			if d.Algorithm == "sha256" {
+				got = d.Value
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%v: sha256 %q, want %q", tc.args, got, tc.want)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chainvet/chainvet/internal/catalog"
 	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/lock"
 	"github.com/chainvet/chainvet/internal/render"
 )
 
@@ -36,6 +37,7 @@ type scanFlags struct {
 	workers              int
 	cfg                  catalog.Config
 	maxDecompressed      string
+	digests              bool
 }
 
 func newScan(stdout, stderr io.Writer) *cobra.Command {
@@ -69,6 +71,7 @@ finding reaches --fail-on.`,
 	fl.IntVar(&f.depth, "max-archive-depth", defaultDepth, "archives nested deeper than this are reported, not opened")
 	fl.DurationVar(&f.fileTime, "file-timeout", defaultFileTime, "time limit for one file on disk and everything in it")
 	fl.IntVarP(&f.workers, "workers", "j", 0, "files scanned at once (0: one per CPU)")
+	fl.BoolVar(&f.digests, "digests", false, "add the SHA-256 of every model file (reads the whole files, on all cores)")
 	fl.IntVar(&f.cfg.Pickle.Opcodes, "max-opcodes", f.cfg.Pickle.Opcodes, "pickle opcodes analysed per stream")
 	fl.IntVar(&f.cfg.Pickle.Memo, "max-memo", f.cfg.Pickle.Memo, "pickle memo entries per stream")
 	fl.IntVar(&f.cfg.Pickle.Stack, "max-stack", f.cfg.Pickle.Stack, "pickle stack depth")
@@ -128,6 +131,13 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.
 	}
 	if err != nil {
 		return hinted{err, "check that every PATH exists and is readable"}
+	}
+	if f.digests {
+		start := time.Now()
+		if err := lock.AddDigests(cmd.Context(), rep, f.workers); err != nil {
+			return hinted{fmt.Errorf("hashing: %w", err), "check that the model files are readable, or scan without --digests"}
+		}
+		rep.Stats.DurationMS += time.Since(start).Milliseconds()
 	}
 	bw = bufio.NewWriterSize(out, 64<<10)
 	if err := r.Render(bw, rep); err != nil {
