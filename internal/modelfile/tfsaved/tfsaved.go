@@ -536,7 +536,6 @@ func (p *parser) function(parent *protowire.Message, f protowire.Field, g *Graph
 
 func (p *parser) node(parent *protowire.Message, f protowire.Field, g *Graph, function string) error {
 	p.nodes++
-	g.Nodes++
 	if p.nodes > p.lim.Nodes {
 		return limitErr(f.Offset, "more than %d nodes", p.lim.Nodes)
 	}
@@ -573,6 +572,9 @@ func (p *parser) node(parent *protowire.Message, f protowire.Field, g *Graph, fu
 	if err := p.use(g, op, ref); err != nil {
 		return err
 	}
+	// Counted with its op, so that a node cut short by malformed input is
+	// in neither count.
+	g.Nodes++
 	keys, interesting := attrsOfInterest[op]
 	isVar := (variableOps[op] || p.consts && op == "Const") && function == ""
 	if !interesting && !isVar {
