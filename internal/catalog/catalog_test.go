@@ -3,7 +3,6 @@ package catalog
 import (
 	"archive/tar"
 	"archive/zip"
-	"bufio"
 	"context"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chainvet/chainvet/internal/catalog/manifest"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/rules"
 )
@@ -31,96 +31,36 @@ func scan(t testing.TB, targets ...string) *inventory.Report {
 	return r
 }
 
-// manifestRow is one line of testdata/models/MANIFEST.tsv: what the fixture
-// generator meant each file to be.
-type manifestRow struct {
-	path, verdict  string
-	min, max       inventory.Severity
-	rules          []string
-	evidence, desc string
-}
-
-// readManifests reads every testdata/*/MANIFEST.tsv; paths in the rows
-// become relative to testdata/.
-func readManifests(t *testing.T) []manifestRow {
-	t.Helper()
+// TestManifest scans every fixture of every testdata/*/MANIFEST.tsv and
+// checks the findings against what the generator says the file is: benign
+// files stay at or below low, malicious ones reach their severity, with the
+// rules and evidence named.
+func TestManifest(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(fixtures, "..", "*", "MANIFEST.tsv"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no manifests: %v", err)
 	}
-	var rows []manifestRow
+	var rows []manifest.Row
 	for _, m := range files {
+		rs, err := manifest.Read(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Paths in the rows become relative to testdata/.
 		dir := filepath.Base(filepath.Dir(m))
-		for _, r := range readManifest(t, m) {
-			r.path = filepath.Join(dir, r.path)
+		for _, r := range rs {
+			r.Path = filepath.Join(dir, r.Path)
 			rows = append(rows, r)
 		}
 	}
-	return rows
-}
-
-func readManifest(t *testing.T, name string) []manifestRow {
-	t.Helper()
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []manifestRow
-	sc := bufio.NewScanner(f)
-	for line := 0; sc.Scan(); line++ {
-		if line == 0 || strings.TrimSpace(sc.Text()) == "" || strings.HasPrefix(sc.Text(), "#") {
-			continue
-		}
-		col := strings.Split(sc.Text(), "\t")
-		if len(col) < 7 {
-			t.Fatalf("%s:%d: %d columns, want 7", name, line+1, len(col))
-		}
-		minS, err1 := inventory.ParseSeverity(col[2])
-		maxS, err2 := inventory.ParseSeverity(col[3])
-		if err1 != nil || err2 != nil {
-			t.Fatalf("%s:%d: bad severity: %v %v", name, line+1, err1, err2)
-		}
-		r := manifestRow{path: col[0], verdict: col[1], min: minS, max: maxS, evidence: col[5], desc: col[6]}
-		if col[4] != "" {
-			r.rules = strings.Split(col[4], ",")
-		}
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-// TestManifest scans every fixture and checks the findings against what the
-// generator says the file is: benign files stay at or below low, malicious
-// ones reach their severity, with the rules and evidence named.
-func TestManifest(t *testing.T) {
-	rows := readManifests(t)
 	if len(rows) < 50 {
 		t.Fatalf("only %d fixtures in the manifest", len(rows))
 	}
 	for _, row := range rows {
-		t.Run(strings.ReplaceAll(row.path, "/", "_"), func(t *testing.T) {
-			r := scan(t, filepath.Join(fixtures, "..", row.path))
-			worst, any := r.Max()
-			if !any {
-				worst = inventory.Info
-			}
-			if worst < row.min || worst > row.max {
-				t.Errorf("%s (%s): worst finding %s, want %s..%s\n%s", row.path, row.desc, worst, row.min, row.max, dump(r))
-			}
-			if row.verdict == "malicious" && !any {
-				t.Errorf("%s (%s): no findings", row.path, row.desc)
-			}
-			for _, want := range row.rules {
-				if !hasRule(r, want) {
-					t.Errorf("%s (%s): no %s finding\n%s", row.path, row.desc, want, dump(r))
-				}
-			}
-			if row.evidence != "" && !hasEvidence(r, row.evidence, row.min) {
-				t.Errorf("%s (%s): no finding at %s or above shows %q\n%s", row.path, row.desc, row.min, row.evidence, dump(r))
+		t.Run(strings.ReplaceAll(row.Path, "/", "_"), func(t *testing.T) {
+			r := scan(t, filepath.Join(fixtures, "..", row.Path))
+			for _, p := range row.Check(r) {
+				t.Errorf("%s (%s): %s\n%s", row.Path, row.Description, p, manifest.Dump(r))
 			}
 			for _, f := range r.Findings {
 				if _, ok := rules.Lookup(f.Rule); !ok {
@@ -134,15 +74,6 @@ func TestManifest(t *testing.T) {
 func hasRule(r *inventory.Report, id string) bool {
 	for _, f := range r.Findings {
 		if f.Rule == id {
-			return true
-		}
-	}
-	return false
-}
-
-func hasEvidence(r *inventory.Report, s string, min inventory.Severity) bool {
-	for _, f := range r.Findings {
-		if f.Severity >= min && strings.Contains(f.Evidence+" "+f.Message, s) {
 			return true
 		}
 	}

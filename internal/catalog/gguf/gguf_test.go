@@ -1,7 +1,6 @@
 package gguf
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -11,11 +10,11 @@ import (
 	"testing"
 
 	"github.com/chainvet/chainvet/internal/catalog/archives"
+	"github.com/chainvet/chainvet/internal/catalog/manifest"
 	"github.com/chainvet/chainvet/internal/catalog/models"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/modelfile/archive"
 	"github.com/chainvet/chainvet/internal/modelfile/gguf"
-	"github.com/chainvet/chainvet/internal/modelfile/jinja"
 	"github.com/chainvet/chainvet/internal/modelfile/pickle"
 	"github.com/google/go-cmp/cmp"
 )
@@ -38,71 +37,6 @@ func scan(t testing.TB, targets ...string) *inventory.Report {
 	return r
 }
 
-// jinjaReady reports whether jinja.Check is implemented: until it is, it
-// panics, and the pipeline reports that as scan/error.
-func jinjaReady() (ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	jinja.Check("{{ x }}", jinja.DefaultLimits)
-	return true
-}
-
-// skipWithoutJinja skips a test whose file holds a template while the
-// template checker is not there yet.
-func skipWithoutJinja(t *testing.T, r *inventory.Report) {
-	t.Helper()
-	for _, f := range r.Findings {
-		if f.Rule == inventory.RuleScanError && strings.Contains(f.Evidence, "internal error") && !jinjaReady() {
-			t.Skip("jinja.Check is not implemented yet")
-		}
-	}
-}
-
-// A row of MANIFEST.tsv: what the generator meant a fixture to be.
-type row struct {
-	path, verdict      string
-	min, max           inventory.Severity
-	rules              []string
-	evidence, describe string
-}
-
-func manifest(t *testing.T, dir string) []row {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		if n == 1 || sc.Text() == "" {
-			continue
-		}
-		col := strings.Split(sc.Text(), "\t")
-		if len(col) != 7 {
-			t.Fatalf("MANIFEST.tsv:%d: %d columns, want 7", n, len(col))
-		}
-		lo, err1 := inventory.ParseSeverity(col[2])
-		hi, err2 := inventory.ParseSeverity(col[3])
-		if err1 != nil || err2 != nil {
-			t.Fatalf("MANIFEST.tsv:%d: %v %v", n, err1, err2)
-		}
-		r := row{path: col[0], verdict: col[1], min: lo, max: hi, evidence: col[5], describe: col[6]}
-		if col[4] != "" {
-			r.rules = strings.Split(col[4], ",")
-		}
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
 func dump(r *inventory.Report) string {
 	var b strings.Builder
 	for _, f := range r.Findings {
@@ -114,39 +48,19 @@ func dump(r *inventory.Report) string {
 // TestManifest scans every fixture and checks its findings against what the
 // generator says it is.
 func TestManifest(t *testing.T) {
-	rows := manifest(t, fixtures)
+	rows, err := manifest.Read(filepath.Join(fixtures, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(rows) < 30 {
 		t.Fatalf("only %d rows", len(rows))
 	}
 	for _, rw := range rows {
-		t.Run(strings.ReplaceAll(rw.path, "/", "_"), func(t *testing.T) {
-			p := filepath.Join(fixtures, rw.path)
+		t.Run(strings.ReplaceAll(rw.Path, "/", "_"), func(t *testing.T) {
+			p := filepath.Join(fixtures, rw.Path)
 			r := scan(t, p)
-			skipWithoutJinja(t, r)
-			worst, any := r.Max()
-			if worst < rw.min || worst > rw.max {
-				t.Errorf("%s: worst finding %s, want %s..%s\n%s", rw.describe, worst, rw.min, rw.max, dump(r))
-			}
-			if rw.verdict == "malicious" && !any {
-				t.Errorf("%s: no findings", rw.describe)
-			}
-			for _, want := range rw.rules {
-				found := false
-				for _, f := range r.Findings {
-					found = found || f.Rule == want
-				}
-				if !found {
-					t.Errorf("%s: no %s finding\n%s", rw.describe, want, dump(r))
-				}
-			}
-			if rw.evidence != "" {
-				found := false
-				for _, f := range r.Findings {
-					found = found || f.Severity >= rw.min && strings.Contains(f.Evidence+" "+f.Message, rw.evidence)
-				}
-				if !found {
-					t.Errorf("%s: no finding at %s or above shows %q\n%s", rw.describe, rw.min, rw.evidence, dump(r))
-				}
+			for _, problem := range rw.Check(r) {
+				t.Errorf("%s: %s\n%s", rw.Description, problem, manifest.Dump(r))
 			}
 			c := r.Component(inventory.FileComponentID(inventory.KindModel, p))
 			if c == nil || c.Kind != inventory.KindModel {
@@ -216,9 +130,6 @@ func TestIdentity(t *testing.T) {
 // TestTemplateFindings checks that template problems are reported on the
 // GGUF component, name their key, and point into the template's bytes.
 func TestTemplateFindings(t *testing.T) {
-	if !jinjaReady() {
-		t.Skip("jinja.Check is not implemented yet")
-	}
 	tests := []struct {
 		file, key string
 	}{

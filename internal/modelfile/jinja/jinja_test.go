@@ -1,7 +1,6 @@
 package jinja
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chainvet/chainvet/internal/catalog/manifest"
 	"github.com/chainvet/chainvet/internal/inventory"
 )
 
@@ -21,45 +21,6 @@ const (
 
 var knownRules = []string{RuleDunder, RuleGlobal, RuleInternal, RulePrivate, RuleDynamic,
 	RuleDangerous, RuleExternal, RuleMalformed, RuleScanLimit}
-
-// manifestRow is one line of testdata/templates/MANIFEST.tsv.
-type manifestRow struct {
-	path, verdict  string
-	min, max       inventory.Severity
-	rules          []string
-	evidence, desc string
-}
-
-func readManifest(t *testing.T) []manifestRow {
-	t.Helper()
-	f, err := os.Open(filepath.Join(fixtures, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []manifestRow
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		if line == 1 || strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		col := strings.Split(sc.Text(), "\t")
-		if len(col) != 7 {
-			t.Fatalf("MANIFEST.tsv:%d: %d columns, want 7", line, len(col))
-		}
-		lo, err1 := inventory.ParseSeverity(col[2])
-		hi, err2 := inventory.ParseSeverity(col[3])
-		if err1 != nil || err2 != nil {
-			t.Fatalf("MANIFEST.tsv:%d: %v %v", line, err1, err2)
-		}
-		r := manifestRow{path: col[0], verdict: col[1], min: lo, max: hi, evidence: col[5], desc: col[6]}
-		if col[4] != "" {
-			r.rules = strings.Split(col[4], ",")
-		}
-		rows = append(rows, r)
-	}
-	return rows
-}
 
 func worst(ps []Problem) inventory.Severity {
 	w := inventory.Info
@@ -92,37 +53,40 @@ func dump(ps []Problem) string {
 // TestManifest checks every fixture against what the generator says it
 // is: the worst problem's severity, the rules, and the name shown.
 func TestManifest(t *testing.T) {
-	rows := readManifest(t)
+	rows, err := manifest.Read(filepath.Join(fixtures, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(rows) < 30 {
 		t.Fatalf("only %d fixtures in the manifest", len(rows))
 	}
 	for _, row := range rows {
-		name := strings.TrimSuffix(filepath.Base(row.path), ".jinja")
+		name := strings.TrimSuffix(filepath.Base(row.Path), ".jinja")
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(fixtures, row.path))
+			b, err := os.ReadFile(filepath.Join(fixtures, row.Path))
 			if err != nil {
 				t.Fatal(err)
 			}
 			ps := Check(string(b), DefaultLimits)
-			if w := worst(ps); w < row.min || w > row.max {
-				t.Errorf("%s (%s): worst problem %s, want %s..%s\n%s", row.path, row.desc, w, row.min, row.max, dump(ps))
+			if w := worst(ps); w < row.Min || w > row.Max {
+				t.Errorf("%s (%s): worst problem %s, want %s..%s\n%s", row.Path, row.Description, w, row.Min, row.Max, dump(ps))
 			}
-			if row.verdict == "malicious" && len(ps) == 0 {
-				t.Errorf("%s (%s): no problems", row.path, row.desc)
+			if row.Verdict == "malicious" && len(ps) == 0 {
+				t.Errorf("%s (%s): no problems", row.Path, row.Description)
 			}
-			if row.verdict == "benign" && len(ps) != 0 {
-				t.Errorf("%s (%s): problems in a benign template\n%s", row.path, row.desc, dump(ps))
+			if row.Verdict == "benign" && len(ps) != 0 {
+				t.Errorf("%s (%s): problems in a benign template\n%s", row.Path, row.Description, dump(ps))
 			}
 			got := rulesOf(ps)
-			for _, want := range row.rules {
+			for _, want := range row.Rules {
 				if !slices.Contains(got, want) {
-					t.Errorf("%s (%s): no %s problem\n%s", row.path, row.desc, want, dump(ps))
+					t.Errorf("%s (%s): no %s problem\n%s", row.Path, row.Description, want, dump(ps))
 				}
 			}
-			if row.evidence != "" && !slices.ContainsFunc(ps, func(p Problem) bool {
-				return inventory.Severity(p.Severity) >= row.min && strings.Contains(p.Evidence+" "+p.Message, row.evidence)
+			if row.Evidence != "" && !slices.ContainsFunc(ps, func(p Problem) bool {
+				return inventory.Severity(p.Severity) >= row.Min && strings.Contains(p.Evidence+" "+p.Message, row.Evidence)
 			}) {
-				t.Errorf("%s (%s): no problem at %s or above shows %q\n%s", row.path, row.desc, row.min, row.evidence, dump(ps))
+				t.Errorf("%s (%s): no problem at %s or above shows %q\n%s", row.Path, row.Description, row.Min, row.Evidence, dump(ps))
 			}
 			for _, p := range ps {
 				if !slices.Contains(knownRules, p.Rule) {
