@@ -46,7 +46,18 @@ type Component struct {
 	// Properties hold what is known of the component: format, framework,
 	// licence, owner and so on. Keys are lower-case words joined by dashes.
 	Properties map[string]string `json:"properties,omitempty"`
+	// Dependency is "direct" for what the project declares itself and
+	// "transitive" for what those bring in; empty when not known.
+	Dependency string `json:"dependency,omitempty"`
+	// DependsOn lists the IDs of the components this one needs.
+	DependsOn []string `json:"dependsOn,omitempty"`
 }
+
+// Dependency values.
+const (
+	Direct     = "direct"
+	Transitive = "transitive"
+)
 
 // FileComponentID is the ID of a component that is the file at path.
 func FileComponentID(kind Kind, path string) string {

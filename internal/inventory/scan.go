@@ -133,6 +133,15 @@ func merge(c *Component, o Component) {
 	c.Name = cmp.Or(c.Name, o.Name)
 	c.Version = cmp.Or(c.Version, o.Version)
 	c.PURL = cmp.Or(c.PURL, o.PURL)
+	// A component declared directly anywhere is direct.
+	if c.Dependency != Direct {
+		c.Dependency = cmp.Or(o.Dependency, c.Dependency)
+	}
+	for _, d := range o.DependsOn {
+		if !slices.Contains(c.DependsOn, d) {
+			c.DependsOn = append(c.DependsOn, d)
+		}
+	}
 	for _, d := range o.Digests {
 		if !slices.Contains(c.Digests, d) {
 			c.Digests = append(c.Digests, d)
