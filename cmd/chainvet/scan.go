@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/chainvet/chainvet/internal/catalog"
 	"github.com/chainvet/chainvet/internal/inventory"
@@ -30,18 +31,123 @@ const (
 	defaultFileTime = 5 * time.Minute
 )
 
+// pipelineFlags are the flags of every command that walks a tree.
+type pipelineFlags struct {
+	depth           int
+	fileTime        time.Duration
+	workers         int
+	cfg             catalog.Config
+	maxDecompressed string
+	digests         bool
+}
+
+func addPipelineFlags(fl *pflag.FlagSet, p *pipelineFlags, digests bool) {
+	p.cfg = catalog.DefaultConfig()
+	fl.IntVar(&p.depth, "max-archive-depth", defaultDepth, "archives nested deeper than this are reported, not opened")
+	fl.DurationVar(&p.fileTime, "file-timeout", defaultFileTime, "time limit for one file on disk and everything in it")
+	fl.IntVarP(&p.workers, "workers", "j", 0, "files scanned at once (0: one per CPU)")
+	fl.BoolVar(&p.digests, "digests", digests, "add the SHA-256 of every model file (reads the whole files, on all cores)")
+	fl.IntVar(&p.cfg.Pickle.Opcodes, "max-opcodes", p.cfg.Pickle.Opcodes, "pickle opcodes analysed per stream")
+	fl.IntVar(&p.cfg.Pickle.Memo, "max-memo", p.cfg.Pickle.Memo, "pickle memo entries per stream")
+	fl.IntVar(&p.cfg.Pickle.Stack, "max-stack", p.cfg.Pickle.Stack, "pickle stack depth")
+	fl.IntVar(&p.cfg.Pickle.Values, "max-values", p.cfg.Pickle.Values, "symbolic values a pickle stream may create, in 32-byte units (bounds memory)")
+	fl.Int64Var(&p.cfg.Pickle.Bytes, "max-pickle-bytes", p.cfg.Pickle.Bytes, "bytes of one pickle stream analysed")
+	fl.IntVar(&p.cfg.Archive.Entries, "max-entries", p.cfg.Archive.Entries, "members per archive")
+	fl.StringVar(&p.maxDecompressed, "max-decompressed", formatSize(p.cfg.Archive.Decompressed), "bytes the archives in one file may inflate to (e.g. 512MiB, 8GiB)")
+	fl.Int64Var(&p.cfg.Archive.Ratio, "max-ratio", p.cfg.Archive.Ratio, "inflation ratio beyond which a member is treated as a bomb")
+}
+
+// run walks args through the pipeline, with a progress line on a terminal.
+func (p *pipelineFlags) run(cmd *cobra.Command, args []string, stderr io.Writer) (*inventory.Report, error) {
+	var err error
+	if p.cfg.Archive.Decompressed, err = parseSize(p.maxDecompressed); err != nil {
+		return nil, hinted{fmt.Errorf("--max-decompressed: %w", err), "give a size such as 512MiB or 8GiB"}
+	}
+	if p.depth < 0 || p.cfg.Pickle.Opcodes <= 0 || p.cfg.Pickle.Memo <= 0 || p.cfg.Pickle.Stack <= 0 ||
+		p.cfg.Pickle.Values <= 0 || p.cfg.Pickle.Bytes <= 0 ||
+		p.cfg.Archive.Entries <= 0 || p.cfg.Archive.Ratio <= 0 || p.fileTime < 0 || p.workers < 0 {
+		return nil, hinted{errors.New("limits must be positive"), fmt.Sprintf("see '%s --help'", cmd.CommandPath())}
+	}
+	var bar *progress
+	var progress func(done, total int)
+	if terminal(stderr) {
+		bar = newProgress(stderr)
+		progress = bar.update
+	}
+	rep, err := inventory.Scan(cmd.Context(), args, inventory.Options{
+		Progress:   progress,
+		Catalogers: catalog.Catalogers(p.cfg),
+		Analyzers:  catalog.Analyzers(p.cfg),
+		MaxDepth:   p.depth,
+		FileTime:   p.fileTime,
+		Workers:    p.workers,
+		Tool:       inventory.Tool{Name: "chainvet", Version: version()},
+	})
+	if bar != nil {
+		bar.clear() // before the report, which may share the terminal
+	}
+	if err != nil {
+		return nil, hinted{err, "check that every PATH exists and is readable"}
+	}
+	if p.digests {
+		start := time.Now()
+		if err := lock.AddDigests(cmd.Context(), rep, p.workers); err != nil {
+			return nil, hinted{fmt.Errorf("hashing: %w", err), "check that the model files are readable, or run without --digests"}
+		}
+		rep.Stats.DurationMS += time.Since(start).Milliseconds()
+	}
+	return rep, nil
+}
+
+// output is where and how a report is written.
+type output struct {
+	format, file string
+}
+
+// renderer checks the format before any work is done.
+func (o *output) renderer(stdout io.Writer) (inventory.Renderer, error) {
+	r, err := render.New(o.format, render.Options{Color: o.file == "" && colorful(stdout), Version: version()})
+	if err != nil {
+		return nil, hinted{err, "use -o with one of " + strings.Join(render.Names(), ", ")}
+	}
+	return r, nil
+}
+
+// write renders rep to the --file, or to stdout.
+func (o *output) write(r inventory.Renderer, rep *inventory.Report, stdout io.Writer) error {
+	out := stdout
+	var file *os.File
+	if o.file != "" {
+		var err error
+		if file, err = os.Create(o.file); err != nil {
+			return hinted{err, "choose a writable path for --file"}
+		}
+		defer file.Close()
+		out = file
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	if err := r.Render(bw, rep); err != nil {
+		return fmt.Errorf("writing %s report: %w", o.format, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("%s: %w", o.file, err)
+		}
+	}
+	return nil
+}
+
 type scanFlags struct {
-	output, file, failOn string
-	depth                int
-	fileTime             time.Duration
-	workers              int
-	cfg                  catalog.Config
-	maxDecompressed      string
-	digests              bool
+	out    output
+	failOn string
+	pipe   pipelineFlags
 }
 
 func newScan(stdout, stderr io.Writer) *cobra.Command {
-	f := scanFlags{cfg: catalog.DefaultConfig()}
+	var f scanFlags
 	c := &cobra.Command{
 		Use:   "scan PATH...",
 		Short: "Scan files and directories for dangerous model files and archives",
@@ -65,21 +171,10 @@ finding reaches --fail-on.`,
 		},
 	}
 	fl := c.Flags()
-	fl.StringVarP(&f.output, "output", "o", "table", "report format: "+strings.Join(render.Names(), ", "))
-	fl.StringVar(&f.file, "file", "", "write the report to this file instead of standard output")
+	fl.StringVarP(&f.out.format, "output", "o", "table", "report format: "+strings.Join(render.Names(), ", "))
+	fl.StringVar(&f.out.file, "file", "", "write the report to this file instead of standard output")
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity: info, low, medium, high, critical, or none")
-	fl.IntVar(&f.depth, "max-archive-depth", defaultDepth, "archives nested deeper than this are reported, not opened")
-	fl.DurationVar(&f.fileTime, "file-timeout", defaultFileTime, "time limit for one file on disk and everything in it")
-	fl.IntVarP(&f.workers, "workers", "j", 0, "files scanned at once (0: one per CPU)")
-	fl.BoolVar(&f.digests, "digests", false, "add the SHA-256 of every model file (reads the whole files, on all cores)")
-	fl.IntVar(&f.cfg.Pickle.Opcodes, "max-opcodes", f.cfg.Pickle.Opcodes, "pickle opcodes analysed per stream")
-	fl.IntVar(&f.cfg.Pickle.Memo, "max-memo", f.cfg.Pickle.Memo, "pickle memo entries per stream")
-	fl.IntVar(&f.cfg.Pickle.Stack, "max-stack", f.cfg.Pickle.Stack, "pickle stack depth")
-	fl.IntVar(&f.cfg.Pickle.Values, "max-values", f.cfg.Pickle.Values, "symbolic values a pickle stream may create, in 32-byte units (bounds memory)")
-	fl.Int64Var(&f.cfg.Pickle.Bytes, "max-pickle-bytes", f.cfg.Pickle.Bytes, "bytes of one pickle stream analysed")
-	fl.IntVar(&f.cfg.Archive.Entries, "max-entries", f.cfg.Archive.Entries, "members per archive")
-	fl.StringVar(&f.maxDecompressed, "max-decompressed", formatSize(f.cfg.Archive.Decompressed), "bytes the archives in one file may inflate to (e.g. 512MiB, 8GiB)")
-	fl.Int64Var(&f.cfg.Archive.Ratio, "max-ratio", f.cfg.Archive.Ratio, "inflation ratio beyond which a member is treated as a bomb")
+	addPipelineFlags(fl, &f.pipe, false)
 	return c
 }
 
@@ -88,71 +183,19 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.
 	if err != nil {
 		return hinted{err, "use --fail-on with one of info, low, medium, high, critical, none"}
 	}
-	if f.cfg.Archive.Decompressed, err = parseSize(f.maxDecompressed); err != nil {
-		return hinted{fmt.Errorf("--max-decompressed: %w", err), "give a size such as 512MiB or 8GiB"}
-	}
-	if f.depth < 0 || f.cfg.Pickle.Opcodes <= 0 || f.cfg.Pickle.Memo <= 0 || f.cfg.Pickle.Stack <= 0 ||
-		f.cfg.Pickle.Values <= 0 || f.cfg.Pickle.Bytes <= 0 ||
-		f.cfg.Archive.Entries <= 0 || f.cfg.Archive.Ratio <= 0 || f.fileTime < 0 || f.workers < 0 {
-		return hinted{errors.New("limits must be positive"), "see 'chainvet scan --help'"}
-	}
-	out := stdout
-	var bw *bufio.Writer
-	var file *os.File
-	if f.file != "" {
-		if file, err = os.Create(f.file); err != nil {
-			return hinted{err, "choose a writable path for --file"}
-		}
-		defer file.Close()
-		out = file
-	}
-	r, err := render.New(f.output, render.Options{Color: f.file == "" && colorful(stdout), Version: version()})
+	r, err := f.out.renderer(stdout)
 	if err != nil {
-		return hinted{err, "use -o with one of " + strings.Join(render.Names(), ", ")}
+		return err
 	}
-
-	var bar *progress
-	var progress func(done, total int)
-	if terminal(stderr) {
-		bar = newProgress(stderr)
-		progress = bar.update
-	}
-	rep, err := inventory.Scan(cmd.Context(), args, inventory.Options{
-		Progress:   progress,
-		Catalogers: catalog.Catalogers(f.cfg),
-		Analyzers:  catalog.Analyzers(f.cfg),
-		MaxDepth:   f.depth,
-		FileTime:   f.fileTime,
-		Workers:    f.workers,
-		Tool:       inventory.Tool{Name: "chainvet", Version: version()},
-	})
-	if bar != nil {
-		bar.clear() // before the report, which may share the terminal
-	}
+	rep, err := f.pipe.run(cmd, args, stderr)
 	if err != nil {
-		return hinted{err, "check that every PATH exists and is readable"}
+		return err
 	}
-	if f.digests {
-		start := time.Now()
-		if err := lock.AddDigests(cmd.Context(), rep, f.workers); err != nil {
-			return hinted{fmt.Errorf("hashing: %w", err), "check that the model files are readable, or scan without --digests"}
-		}
-		rep.Stats.DurationMS += time.Since(start).Milliseconds()
-	}
-	bw = bufio.NewWriterSize(out, 64<<10)
-	if err := r.Render(bw, rep); err != nil {
-		return fmt.Errorf("writing %s report: %w", f.output, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing report: %w", err)
-	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return fmt.Errorf("%s: %w", f.file, err)
-		}
+	if err := f.out.write(r, rep, stdout); err != nil {
+		return err
 	}
 	if n := rep.CountAtLeast(threshold); !never && n > 0 {
-		if f.output != "table" || f.file != "" {
+		if f.out.format != "table" || f.out.file != "" {
 			fmt.Fprintf(stderr, "chainvet: %d finding(s) at or above %s\n", n, threshold)
 		}
 		return errFailOn
