@@ -238,3 +238,73 @@ func TestDigests(t *testing.T) {
 		}
 	}
 }
+
+func TestBOM(t *testing.T) {
+	bad := filepath.Join("..", "..", "examples", "models", "downloaded")
+	for _, tc := range []struct {
+		format string
+		check  func(t *testing.T, out []byte)
+	}{
+		{"cyclonedx-json", func(t *testing.T, out []byte) {
+			var doc struct {
+				BOMFormat   string `json:"bomFormat"`
+				SpecVersion string `json:"specVersion"`
+				Components  []struct {
+					Type string `json:"type"`
+				} `json:"components"`
+			}
+			if err := json.Unmarshal(out, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.BOMFormat != "CycloneDX" || doc.SpecVersion != "1.6" || len(doc.Components) != 1 || doc.Components[0].Type != "machine-learning-model" {
+				t.Errorf("bom = %+v", doc)
+			}
+		}},
+		{"spdx-json", func(t *testing.T, out []byte) {
+			if !bytes.Contains(out, []byte(`"spdxVersion": "SPDX-2.3"`)) {
+				t.Errorf("not SPDX 2.3:\n%s", out)
+			}
+		}},
+		{"cyclonedx-xml", func(t *testing.T, out []byte) {
+			if !bytes.Contains(out, []byte(`xmlns="http://cyclonedx.org/schema/bom/1.6"`)) {
+				t.Errorf("not CycloneDX 1.6 XML:\n%s", out)
+			}
+		}},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			// A BOM lists what is there: findings do not fail it.
+			if code := run(context.Background(), []string{"bom", "-o", tc.format, bad}, &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			tc.check(t, out.Bytes())
+		})
+	}
+}
+
+func TestOwnership(t *testing.T) {
+	dir := t.TempDir()
+	model, err := os.ReadFile(filepath.Join("..", "..", "examples", "models", "zoo", "linear.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "models"), 0o755)
+	os.WriteFile(filepath.Join(dir, "models", "m.safetensors"), model, 0o644)
+	os.WriteFile(filepath.Join(dir, ".chainvet.yaml"), []byte("owners:\n  - match: \"models/**\"\n    owner: ml-platform\n    criticality: tier1\n"), 0o644)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"scan", "-o", "json", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r inventory.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.Components) != 1 {
+		t.Fatalf("%v: %+v", err, r.Components)
+	}
+	if p := r.Components[0].Properties; p["owner"] != "ml-platform" || p["criticality"] != "tier1" {
+		t.Errorf("properties = %v, want owner and criticality from .chainvet.yaml", p)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("owners:\n  - match: x\n    colour: red\n"), 0o644)
+	errb.Reset()
+	if code := run(context.Background(), []string{"scan", "--config", filepath.Join(dir, "bad.yaml"), dir}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "bad.yaml") {
+		t.Errorf("bad config: exit %d, stderr %q; want 2 naming the file", code, errb.String())
+	}
+}

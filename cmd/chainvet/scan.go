@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/chainvet/chainvet/internal/catalog"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/lock"
+	"github.com/chainvet/chainvet/internal/ownership"
 	"github.com/chainvet/chainvet/internal/render"
 )
 
@@ -39,6 +41,7 @@ type pipelineFlags struct {
 	cfg             catalog.Config
 	maxDecompressed string
 	digests         bool
+	config          string
 }
 
 func addPipelineFlags(fl *pflag.FlagSet, p *pipelineFlags, digests bool) {
@@ -47,6 +50,7 @@ func addPipelineFlags(fl *pflag.FlagSet, p *pipelineFlags, digests bool) {
 	fl.DurationVar(&p.fileTime, "file-timeout", defaultFileTime, "time limit for one file on disk and everything in it")
 	fl.IntVarP(&p.workers, "workers", "j", 0, "files scanned at once (0: one per CPU)")
 	fl.BoolVar(&p.digests, "digests", digests, "add the SHA-256 of every model file (reads the whole files, on all cores)")
+	fl.StringVar(&p.config, "config", "", "ownership config (default: .chainvet.yaml in the first PATH, if there is one)")
 	fl.IntVar(&p.cfg.Pickle.Opcodes, "max-opcodes", p.cfg.Pickle.Opcodes, "pickle opcodes analysed per stream")
 	fl.IntVar(&p.cfg.Pickle.Memo, "max-memo", p.cfg.Pickle.Memo, "pickle memo entries per stream")
 	fl.IntVar(&p.cfg.Pickle.Stack, "max-stack", p.cfg.Pickle.Stack, "pickle stack depth")
@@ -89,6 +93,14 @@ func (p *pipelineFlags) run(cmd *cobra.Command, args []string, stderr io.Writer)
 	if err != nil {
 		return nil, hinted{err, "check that every PATH exists and is readable"}
 	}
+	catalog.Link(rep)
+	cfg, err := p.ownership(args)
+	if err != nil {
+		return nil, hinted{err, "fix the config, or name another with --config"}
+	}
+	if cfg != nil {
+		cfg.Apply(rep)
+	}
 	if p.digests {
 		start := time.Now()
 		if err := lock.AddDigests(cmd.Context(), rep, p.workers); err != nil {
@@ -97,6 +109,18 @@ func (p *pipelineFlags) run(cmd *cobra.Command, args []string, stderr io.Writer)
 		rep.Stats.DurationMS += time.Since(start).Milliseconds()
 	}
 	return rep, nil
+}
+
+// ownership loads --config, or .chainvet.yaml in the first PATH.
+func (p *pipelineFlags) ownership(args []string) (*ownership.Config, error) {
+	if p.config != "" {
+		return ownership.Load(p.config)
+	}
+	root := args[0]
+	if fi, err := os.Stat(root); err == nil && !fi.IsDir() {
+		root = filepath.Dir(root)
+	}
+	return ownership.Find(root)
 }
 
 // output is where and how a report is written.

@@ -3,15 +3,26 @@
 package catalog
 
 import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/chainvet/chainvet/internal/catalog/aicode"
 	"github.com/chainvet/chainvet/internal/catalog/archives"
+	"github.com/chainvet/chainvet/internal/catalog/containers"
+	"github.com/chainvet/chainvet/internal/catalog/datasets"
 	catgguf "github.com/chainvet/chainvet/internal/catalog/gguf"
+	"github.com/chainvet/chainvet/internal/catalog/gomod"
 	"github.com/chainvet/chainvet/internal/catalog/keras"
+	"github.com/chainvet/chainvet/internal/catalog/mcp"
 	"github.com/chainvet/chainvet/internal/catalog/models"
+	"github.com/chainvet/chainvet/internal/catalog/npm"
 	"github.com/chainvet/chainvet/internal/catalog/onnx"
 	"github.com/chainvet/chainvet/internal/catalog/repo"
 	catsafetensors "github.com/chainvet/chainvet/internal/catalog/safetensors"
 	"github.com/chainvet/chainvet/internal/catalog/templates"
 	"github.com/chainvet/chainvet/internal/catalog/tensorflow"
+	"github.com/chainvet/chainvet/internal/catalog/workflows"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/modelfile/archive"
 	"github.com/chainvet/chainvet/internal/modelfile/gguf"
@@ -51,6 +62,13 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		repo.Repo{},
 		repo.Mar{Archive: cfg.Archive},
 		repo.OCI{},
+		mcp.Plugins{},
+		workflows.CI{},
+		containers.Dockerfile{},
+		npm.NPM{},
+		gomod.Go{},
+		aicode.References{},
+		datasets.Files{},
 		onnx.ONNX{},
 		tensorflow.SavedModel{},
 		tensorflow.TFLite{},
@@ -61,5 +79,30 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 func Analyzers(cfg Config) []inventory.Analyzer {
 	return []inventory.Analyzer{
 		rulemodels.Format{},
+	}
+}
+
+// Link adds the relations between components that no single cataloger
+// sees: a model's card names its datasets, found elsewhere as components
+// of their own. It also settles properties that merging joined: a service
+// used with a key anywhere is authenticated.
+func Link(r *inventory.Report) {
+	ids := map[string]bool{}
+	for _, c := range r.Components {
+		ids[c.ID] = true
+	}
+	for i := range r.Components {
+		c := &r.Components[i]
+		if c.Kind == inventory.KindModel && c.Properties["datasets"] != "" {
+			for _, d := range strings.Split(c.Properties["datasets"], ",") {
+				id := "dataset:huggingface/" + strings.TrimSpace(d)
+				if ids[id] && !slices.Contains(c.DependsOn, id) {
+					c.DependsOn = append(c.DependsOn, id)
+				}
+			}
+		}
+		if a, ok := c.Properties["authenticated"]; ok && strings.Contains(a, ",") {
+			c.Properties["authenticated"] = strconv.FormatBool(slices.Contains(strings.Split(a, ","), "true"))
+		}
 	}
 }

@@ -31,14 +31,18 @@ func scan(t testing.TB, targets ...string) *inventory.Report {
 	return r
 }
 
-// TestManifest scans every fixture of every testdata/*/MANIFEST.tsv and
+// TestManifest scans every fixture of every testdata/*/MANIFEST.tsv (and
+// testdata/bom/*/MANIFEST.tsv) and
 // checks the findings against what the generator says the file is: benign
 // files stay at or below low, malicious ones reach their severity, with the
 // rules and evidence named.
 func TestManifest(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(fixtures, "..", "*", "MANIFEST.tsv"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no manifests: %v", err)
+	testdata := filepath.Join(fixtures, "..")
+	files, err := filepath.Glob(filepath.Join(testdata, "*", "MANIFEST.tsv"))
+	more, err2 := filepath.Glob(filepath.Join(testdata, "bom", "*", "MANIFEST.tsv"))
+	files = append(files, more...)
+	if err != nil || err2 != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v %v", err, err2)
 	}
 	var rows []manifest.Row
 	for _, m := range files {
@@ -47,7 +51,7 @@ func TestManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Paths in the rows become relative to testdata/.
-		dir := filepath.Base(filepath.Dir(m))
+		dir, _ := filepath.Rel(testdata, filepath.Dir(m))
 		for _, r := range rs {
 			r.Path = filepath.Join(dir, r.Path)
 			rows = append(rows, r)
@@ -237,5 +241,24 @@ func TestTarEndingInZip(t *testing.T) {
 	r := scan(t, appended)
 	if !hasRule(r, "archive/prefix-data") || !hasRule(r, "pickle/dangerous-call") {
 		t.Errorf("zip appended to a tar not opened as a polyglot:\n%s", dump(r))
+	}
+}
+
+func TestLink(t *testing.T) {
+	r := &inventory.Report{Components: []inventory.Component{
+		{ID: "model:a", Kind: inventory.KindModel, Properties: map[string]string{"datasets": "org/one,org/missing"}},
+		{ID: "dataset:huggingface/org/one", Kind: inventory.KindDataset},
+		{ID: "service:openai", Kind: inventory.KindService, Properties: map[string]string{"authenticated": "false,true"}},
+		{ID: "service:ollama", Kind: inventory.KindService, Properties: map[string]string{"authenticated": "false"}},
+	}}
+	Link(r)
+	if d := r.Components[0].DependsOn; len(d) != 1 || d[0] != "dataset:huggingface/org/one" {
+		t.Errorf("model depends on %q, want the one dataset found", d)
+	}
+	if a := r.Components[2].Properties["authenticated"]; a != "true" {
+		t.Errorf("authenticated = %q, want true when any use has a key", a)
+	}
+	if a := r.Components[3].Properties["authenticated"]; a != "false" {
+		t.Errorf("authenticated = %q, want false", a)
 	}
 }

@@ -76,12 +76,13 @@ func Scan(ctx context.Context, targets []string, opt Options) (*Report, error) {
 
 	r := &Report{Schema: Schema, Tool: opt.Tool, Targets: targets}
 	byID := map[string]int{}
+	var m merger
 	for _, res := range results {
 		r.Stats.Members += res.members
 		r.Findings = append(r.Findings, res.findings...)
 		for _, c := range res.components {
 			if i, ok := byID[c.ID]; ok {
-				merge(&r.Components[i], c)
+				m.merge(i, &r.Components[i], c)
 				continue
 			}
 			byID[c.ID] = len(r.Components)
@@ -127,9 +128,49 @@ func offset(f Finding) int64 {
 	return *f.Offset
 }
 
-// merge folds a second report of the same component into c: the first
-// value of each field stands; properties that differ are joined.
-func merge(c *Component, o Component) {
+// merger folds repeated reports of a component into the first. It keeps
+// sets of what each component holds, so that a component reported
+// thousands of times (an action used by every workflow) merges in linear
+// time.
+type merger struct {
+	sets map[int]*componentSets
+}
+
+type componentSets struct {
+	locs  map[Location]bool
+	deps  map[string]bool
+	props map[string]map[string]bool
+}
+
+func newSets(c *Component) *componentSets {
+	cs := &componentSets{locs: map[Location]bool{}, deps: map[string]bool{}, props: map[string]map[string]bool{}}
+	for _, l := range c.Locations {
+		cs.locs[l] = true
+	}
+	for _, d := range c.DependsOn {
+		cs.deps[d] = true
+	}
+	for k, v := range c.Properties {
+		cs.props[k] = map[string]bool{}
+		for _, x := range strings.Split(v, ",") {
+			cs.props[k][x] = true
+		}
+	}
+	return cs
+}
+
+// merge folds o into c, the component at index i: the first value of each
+// field stands; locations, dependencies and digests are joined, and so are
+// property values that differ.
+func (m *merger) merge(i int, c *Component, o Component) {
+	if m.sets == nil {
+		m.sets = map[int]*componentSets{}
+	}
+	cs := m.sets[i]
+	if cs == nil {
+		cs = newSets(c)
+		m.sets[i] = cs
+	}
 	c.Name = cmp.Or(c.Name, o.Name)
 	c.Version = cmp.Or(c.Version, o.Version)
 	c.PURL = cmp.Or(c.PURL, o.PURL)
@@ -138,7 +179,8 @@ func merge(c *Component, o Component) {
 		c.Dependency = cmp.Or(o.Dependency, c.Dependency)
 	}
 	for _, d := range o.DependsOn {
-		if !slices.Contains(c.DependsOn, d) {
+		if !cs.deps[d] {
+			cs.deps[d] = true
 			c.DependsOn = append(c.DependsOn, d)
 		}
 	}
@@ -148,7 +190,8 @@ func merge(c *Component, o Component) {
 		}
 	}
 	for _, l := range o.Locations {
-		if !slices.Contains(c.Locations, l) {
+		if !cs.locs[l] {
+			cs.locs[l] = true
 			c.Locations = append(c.Locations, l)
 		}
 	}
@@ -156,11 +199,18 @@ func merge(c *Component, o Component) {
 		if c.Properties == nil {
 			c.Properties = map[string]string{}
 		}
-		switch old, ok := c.Properties[k]; {
+		vals := cs.props[k]
+		if vals == nil {
+			vals = map[string]bool{}
+			cs.props[k] = vals
+		}
+		switch _, ok := c.Properties[k]; {
 		case !ok:
 			c.Properties[k] = v
-		case !slices.Contains(strings.Split(old, ","), v):
-			c.Properties[k] = old + "," + v
+			vals[v] = true
+		case !vals[v]:
+			c.Properties[k] += "," + v
+			vals[v] = true
 		}
 	}
 }

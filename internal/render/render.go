@@ -1,4 +1,5 @@
-// Package render turns a Report into bytes: table, json, sarif.
+// Package render turns a Report into bytes: table, json, sarif, and the
+// BOM formats CycloneDX (JSON, XML) and SPDX (JSON).
 //
 // Each format is one file and one entry in the list New reads. A new format
 // implements inventory.Renderer, is deterministic (the same Report gives the
@@ -32,6 +33,9 @@ var formats = []struct {
 	{"table", func(o Options) inventory.Renderer { return &tableFormat{opt: o} }},
 	{"json", func(o Options) inventory.Renderer { return &jsonFormat{} }},
 	{"sarif", func(o Options) inventory.Renderer { return &sarifFormat{opt: o} }},
+	{"cyclonedx-json", func(o Options) inventory.Renderer { return newCycloneDX(o, false) }},
+	{"cyclonedx-xml", func(o Options) inventory.Renderer { return newCycloneDX(o, true) }},
+	{"spdx-json", func(o Options) inventory.Renderer { return newSPDX(o) }},
 }
 
 // Names lists the values New accepts.

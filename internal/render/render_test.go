@@ -179,7 +179,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	if diff := cmp.Diff([]string{"table", "json", "sarif"}, Names()); diff != "" {
+	if diff := cmp.Diff([]string{"table", "json", "sarif", "cyclonedx-json", "cyclonedx-xml", "spdx-json"}, Names()); diff != "" {
 		t.Errorf("Names() (-want +got):\n%s", diff)
 	}
 }

@@ -33,6 +33,7 @@ var All = slices.Concat(
 	onnxRules,
 	tensorflowRules,
 	repoRules,
+	bomRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.
