@@ -91,4 +91,191 @@ for src, dst in [
         shutil.copytree(s, d, symlinks=True)
     else:
         shutil.copyfile(s, d)
+
+# examples/app/ is a small AI application, for `chainvet bom examples/app`:
+# a Python service calling two AI APIs, a notebook, requirements and a
+# Poetry lockfile, an npm front end, a GitHub workflow, an MCP config, a
+# Dockerfile, a model in Hugging Face cache layout and a dataset.
+app = os.path.join(os.path.dirname(root), "app")
+shutil.rmtree(app, ignore_errors=True)
+files = {
+    "service.py": """\
+\"\"\"Answers support questions: classifies with a pinned local model, drafts with OpenAI, reviews with Claude.\"\"\"
+import os
+
+import anthropic
+from datasets import load_dataset
+from openai import OpenAI
+from transformers import AutoModelForSequenceClassification
+
+openai_client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])
+claude = anthropic.Anthropic(api_key=os.getenv("ANTHROPIC_API_KEY"))
+classifier = AutoModelForSequenceClassification.from_pretrained(
+    "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+    revision="714eb0fa89d2f80546fda750413ed43d93601a13",
+)
+faq = load_dataset("acme/support-faq", split="train")
+
+
+def answer(question):
+    draft = openai_client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": question}])
+    review = claude.messages.create(model="claude-sonnet-4-5", max_tokens=256,
+                                    messages=[{"role": "user", "content": draft.choices[0].message.content}])
+    return review.content[0].text
+""",
+    "requirements.txt": """\
+# Runtime dependencies, pinned.
+openai==1.51.0
+anthropic==0.39.0
+transformers==4.46.3
+datasets==3.1.0
+torch==2.5.1 ; platform_system == "Linux"
+sentence-transformers>=3.0
+""",
+    "pyproject.toml": """\
+[tool.poetry]
+name = "support-bot"
+version = "0.1.0"
+description = "Answers support questions"
+authors = ["Acme <ml@acme.example>"]
+
+[tool.poetry.dependencies]
+python = "^3.11"
+openai = "1.51.0"
+httpx = "^0.27"
+""",
+    "poetry.lock": """\
+[[package]]
+name = "openai"
+version = "1.51.0"
+description = "The official Python library for the openai API"
+optional = false
+python-versions = ">=3.7.1"
+files = [
+    {file = "openai-1.51.0-py3-none-any.whl", hash = "sha256:d9affafb7e51e5a27dce78589d4964ce4d6f6d560307265933a94b2e3f3c5d2c"},
+]
+
+[package.dependencies]
+httpx = ">=0.23.0,<1"
+
+[[package]]
+name = "httpx"
+version = "0.27.2"
+description = "The next generation HTTP client."
+optional = false
+python-versions = ">=3.8"
+files = [
+    {file = "httpx-0.27.2-py3-none-any.whl", hash = "sha256:7bb2708e112d8fdd7829cd4243970f0c223274051cb35ee80c03301ee29a3df0"},
+]
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.11"
+content-hash = "0000000000000000000000000000000000000000000000000000000000000000"
+""",
+    "frontend/package.json": """\
+{
+  "name": "support-ui",
+  "version": "0.1.0",
+  "private": true,
+  "dependencies": {
+    "react": "^18.3.1"
+  }
+}
+""",
+    "frontend/package-lock.json": """\
+{
+  "name": "support-ui",
+  "version": "0.1.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "support-ui",
+      "version": "0.1.0",
+      "dependencies": {
+        "react": "^18.3.1"
+      }
+    },
+    "node_modules/react": {
+      "version": "18.3.1",
+      "resolved": "https://registry.npmjs.org/react/-/react-18.3.1.tgz",
+      "integrity": "sha512-wS+hAgJShR0KhEvPJArfuPVN1+Hz1t0Y6n5jLrGQbkb4urgPE/0Rve+1kMB1v/oWgHgm4WIcV+i7F2pTVj+2iQ==",
+      "dependencies": {
+        "loose-envify": "^1.1.0"
+      }
+    },
+    "node_modules/loose-envify": {
+      "version": "1.4.0",
+      "resolved": "https://registry.npmjs.org/loose-envify/-/loose-envify-1.4.0.tgz",
+      "integrity": "sha512-lyuxPGr/Wfhrlem2CL/UcnUc1zcqKAImBDzukY7Y5F/yQiNdko6+fRLevlw1HgMySw7f611UIY408EtxRSoK3Q=="
+    }
+  }
+}
+""",
+    ".github/workflows/ci.yml": """\
+name: ci
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - run: pip install -r requirements.txt && python -m pytest
+""",
+    ".mcp.json": """\
+{
+  "mcpServers": {
+    "docs": {
+      "command": "npx",
+      "args": ["-y", "@modelcontextprotocol/server-filesystem@2025.1.14", "./docs"]
+    },
+    "fetch": {
+      "command": "uvx",
+      "args": ["mcp-server-fetch==2025.4.7"]
+    }
+  }
+}
+""",
+    "Dockerfile": """\
+FROM python:3.12-slim@sha256:2b0079146a74e23bf4ae8f6a28e1b484c6292f6fb904cbb51825b4a19812fcd8
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt && pip install gunicorn==23.0.0
+COPY service.py .
+CMD ["gunicorn", "service:app"]
+""",
+    ".chainvet.yaml": """\
+owners:
+  - match: "models/**"
+    owner: team-ml
+    criticality: tier1
+  - match: "pkg:pypi/*"
+    owner: team-platform
+""",
+}
+for name, text in files.items():
+    path = os.path.join(app, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+notebook = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Exploring the FAQ data"]},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+         "source": ["!pip install pandas==2.2.3\n", "from transformers import pipeline\n",
+                    "sentiment = pipeline(\"sentiment-analysis\", model=\"cardiffnlp/twitter-roberta-base-sentiment-latest\")\n"]},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+os.makedirs(os.path.join(app, "notebooks"), exist_ok=True)
+with open(os.path.join(app, "notebooks", "explore.ipynb"), "w") as f:
+    json.dump(notebook, f, indent=1)
+    f.write("\n")
+shutil.copytree(os.path.join(repo, "testdata/repo/hfcache"), os.path.join(app, "models"), symlinks=True)
+os.makedirs(os.path.join(app, "data"))
+shutil.copyfile(os.path.join(repo, "testdata/bom/datasets/local/train.parquet"), os.path.join(app, "data", "faq.parquet"))
 print("wrote", root)
