@@ -59,7 +59,7 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		catgguf.GGUF{Limits: cfg.GGUF},
 		keras.Keras{Archive: cfg.Archive},
 		templates.Templates{},
-		repo.Repo{},
+		repo.New(repo.DefaultLimits),
 		repo.Mar{Archive: cfg.Archive},
 		repo.OCI{},
 		mcp.Plugins{},

@@ -109,6 +109,9 @@ func (References) Catalog(ctx context.Context, f *inventory.File, s inventory.Si
 	r := newRefs()
 	switch t {
 	case pyFile:
+		if !mentionsAny(src) {
+			return nil // most source files name no model, dataset or AI service
+		}
 		res, err := pysource.Scan(ctx, src, pysource.DefaultLimits)
 		if err != nil {
 			return err
@@ -137,4 +140,35 @@ func limitFinding(s inventory.Sink, path, limit string) {
 		Message:     "the scan for code references was cut short: " + limit,
 		Remediation: "review the file by hand",
 	})
+}
+
+// pythonNeedles are words one of which every Python file this cataloger
+// reports anything from must contain: the loader calls it recognises, the
+// modules of the SDKs it knows, and the environment lookups it reads key
+// names from. A file with none is not tokenised: on a large tree most
+// files are skipped by one pass of bytes.Contains.
+var pythonNeedles = func() [][]byte {
+	words := []string{
+		"from_pretrained", "hf_hub_download", "snapshot_download", "pipeline", "SentenceTransformer",
+		"CrossEncoder", "load_dataset", "hub", "vllm", "LLM", "ollama", "litellm", "boto3",
+		"huggingface_hub", "InferenceClient", "langchain", "llama_index", "environ", "getenv",
+	}
+	for _, m := range sdkModules {
+		top, _, _ := strings.Cut(m.module, ".")
+		words = append(words, top)
+	}
+	out := make([][]byte, len(words))
+	for i, w := range words {
+		out[i] = []byte(w)
+	}
+	return out
+}()
+
+func mentionsAny(src []byte) bool {
+	for _, n := range pythonNeedles {
+		if bytes.Contains(src, n) {
+			return true
+		}
+	}
+	return false
 }

@@ -27,7 +27,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/chainvet/chainvet/internal/inventory"
@@ -96,6 +95,7 @@ func (l Limits) withDefaults() Limits {
 // Repo catalogs the files of model repositories.
 type Repo struct {
 	Limits Limits
+	dirs   *folders // nil: nothing cached (see New)
 }
 
 // Name implements inventory.Cataloger.
@@ -191,11 +191,11 @@ func (Repo) Wants(f *inventory.File) bool {
 func (rp Repo) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) error {
 	lim := rp.Limits.withDefaults()
 	r, c := roles(f)
-	repo := locate(f, lim)
+	repo := locate(f, lim, rp.dirs)
 	if repo != nil {
 		s.Component(repo.component())
 	}
-	x := &cat{ctx: ctx, f: f, s: s, lim: lim, repo: repo}
+	x := &cat{ctx: ctx, f: f, s: s, lim: lim, repo: repo, dirs: rp.dirs}
 	if r&rMismatch != 0 {
 		if got, ok := mismatch(f, c); ok {
 			x.mismatch(got)
@@ -237,6 +237,7 @@ type cat struct {
 	lim  Limits
 	repo *repository // nil outside a repository
 	raw  []byte      // the JSON decodeJSON read
+	dirs *folders    // the run's cache, or nil
 }
 
 // comp is the component findings about the file belong to.
@@ -328,24 +329,28 @@ const maxConfigProbe = 4 << 20
 // locate finds the repository f belongs to: its hub-cache snapshot, the
 // folder huggingface_hub downloaded it into, or its own folder when that
 // holds a model config.json or a model_index.json.
-func locate(f *inventory.File, lim Limits) *repository {
+func locate(f *inventory.File, lim Limits, dirs *folders) *repository {
 	if f.Depth > 0 || strings.Contains(f.Path, "!") {
 		return nil
 	}
 	if ref, ok := hfcache.Locate(f.Path); ok && ref.Type == "model" {
 		return &repository{root: ref.Snapshot, id: inventory.FileComponentID(inventory.KindModel, ref.Snapshot), name: ref.Repo, hf: &ref}
 	}
-	if l, ok := hfcache.LocalOf(f.Path); ok {
-		return &repository{root: l.Root, id: inventory.FileComponentID(inventory.KindModel, l.Root), name: filepath.Base(l.Root), dl: &l}
-	}
 	dir := filepath.Dir(f.Path)
-	if cfg := modelConfig(filepath.Join(dir, "config.json")); cfg != nil {
-		return &repository{root: dir, id: inventory.FileComponentID(inventory.KindModel, dir), name: filepath.Base(dir), cfg: cfg}
+	if dirs.mayBeLocal(dir) {
+		if l, ok := hfcache.LocalOf(f.Path); ok {
+			return &repository{root: l.Root, id: inventory.FileComponentID(inventory.KindModel, l.Root), name: filepath.Base(l.Root), dl: &l}
+		}
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "model_index.json")); err == nil && fi.Mode().IsRegular() {
-		return &repository{root: dir, id: inventory.FileComponentID(inventory.KindModel, dir), name: filepath.Base(dir)}
-	}
-	return nil
+	return dirs.repository(dir, func(dir string) *repository {
+		if cfg := modelConfig(filepath.Join(dir, "config.json")); cfg != nil {
+			return &repository{root: dir, id: inventory.FileComponentID(inventory.KindModel, dir), name: filepath.Base(dir), cfg: cfg}
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "model_index.json")); err == nil && fi.Mode().IsRegular() {
+			return &repository{root: dir, id: inventory.FileComponentID(inventory.KindModel, dir), name: filepath.Base(dir)}
+		}
+		return nil
+	})
 }
 
 // modelConfig reads path and returns it when it is a model's config: a
@@ -400,13 +405,7 @@ func (x *cat) besideWeights() bool {
 	if x.f.Depth > 0 {
 		return false
 	}
-	d, err := os.Open(filepath.Dir(x.f.Path))
-	if err != nil {
-		return false
-	}
-	defer d.Close()
-	names, _ := d.Readdirnames(x.lim.DirEntries)
-	return slices.ContainsFunc(names, func(n string) bool { return weightExts[ext(n)] })
+	return x.dirs.hasWeights(filepath.Dir(x.f.Path), x.lim.DirEntries)
 }
 
 // weight links a weight file to its repository and records the sha256 the

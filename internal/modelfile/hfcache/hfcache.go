@@ -179,7 +179,11 @@ type Local struct {
 
 // maxLocalDepth is how many folders above a file LocalOf looks for the
 // download root: repositories nest their files a few folders deep at most.
-const maxLocalDepth = 4
+const maxLocalDepth = MaxLocalDepth
+
+// MaxLocalDepth is maxLocalDepth, for callers that cache what they know of
+// the folders above a file.
+const MaxLocalDepth = 4
 
 // maxMetadata bounds the metadata file read: three short lines.
 const maxMetadata = 1024
