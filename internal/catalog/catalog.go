@@ -18,6 +18,7 @@ import (
 	"github.com/chainvet/chainvet/internal/catalog/models"
 	"github.com/chainvet/chainvet/internal/catalog/npm"
 	"github.com/chainvet/chainvet/internal/catalog/onnx"
+	"github.com/chainvet/chainvet/internal/catalog/python"
 	"github.com/chainvet/chainvet/internal/catalog/repo"
 	catsafetensors "github.com/chainvet/chainvet/internal/catalog/safetensors"
 	"github.com/chainvet/chainvet/internal/catalog/templates"
@@ -65,6 +66,7 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		mcp.Plugins{},
 		workflows.CI{},
 		containers.Dockerfile{},
+		python.Cataloger{},
 		npm.NPM{},
 		gomod.Go{},
 		aicode.References{},

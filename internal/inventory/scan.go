@@ -151,10 +151,8 @@ func newSets(c *Component) *componentSets {
 		cs.deps[d] = true
 	}
 	for k, v := range c.Properties {
-		cs.props[k] = map[string]bool{}
-		for _, x := range strings.Split(v, ",") {
-			cs.props[k][x] = true
-		}
+		// Whole values: a value may itself hold commas (">=4.44,<5").
+		cs.props[k] = map[string]bool{v: true}
 	}
 	return cs
 }

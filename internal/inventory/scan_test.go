@@ -219,3 +219,23 @@ func TestSeverityText(t *testing.T) {
 		t.Error("out-of-range severity marshalled")
 	}
 }
+
+func TestMergeProperties(t *testing.T) {
+	var m merger
+	c := Component{ID: "x", Properties: map[string]string{"version-range": ">=4.44,<5"}}
+	for _, o := range []Component{
+		{ID: "x", Properties: map[string]string{"version-range": ">=4.44,<5"}},
+		{ID: "x", Properties: map[string]string{"version-range": ">=4.50"}},
+		{ID: "x", Properties: map[string]string{"version-range": ">=4.50", "index": "a"}},
+		{ID: "x", Locations: []Location{{Path: "p"}, {Path: "p"}}, Dependency: Transitive},
+		{ID: "x", Dependency: Direct, DependsOn: []string{"y", "y"}},
+		{ID: "x", Dependency: Transitive},
+	} {
+		m.merge(0, &c, o)
+	}
+	want := Component{ID: "x", Properties: map[string]string{"version-range": ">=4.44,<5,>=4.50", "index": "a"},
+		Locations: []Location{{Path: "p"}}, Dependency: Direct, DependsOn: []string{"y"}}
+	if d := cmp.Diff(want, c); d != "" {
+		t.Errorf("merged (-want +got):\n%s", d)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/chainvet/chainvet/internal/catalog"
@@ -42,6 +43,11 @@ func TestExampleAppBOM(t *testing.T) {
 		{"dataset:huggingface/acme/support-faq", inventory.KindDataset, nil},
 		{"service:openai", inventory.KindService, map[string]string{"credential-env": "OPENAI_API_KEY", "authenticated": "true"}},
 		{"service:anthropic", inventory.KindService, map[string]string{"credential-env": "ANTHROPIC_API_KEY"}},
+		// Python packages from requirements.txt, pyproject.toml and poetry.lock.
+		{"pkg:pypi/torch@2.5.1", inventory.KindPackage, map[string]string{"markers": `platform_system == "Linux"`, "owner": "team-platform"}},
+		{"pkg:pypi/sentence-transformers", inventory.KindPackage, map[string]string{"version-range": ">=3.0", "pinned": "false"}},
+		{"pkg:pypi/openai@1.51.0", inventory.KindPackage, map[string]string{"hashes": "true"}},
+		{"pkg:pypi/httpx@0.27.2", inventory.KindPackage, nil},
 		// The notebook's model and install.
 		{"pkg:huggingface/cardiffnlp/twitter-roberta-base-sentiment-latest", inventory.KindModel, map[string]string{"pinned": "false"}},
 		{"pkg:pypi/pandas@2.2.3", inventory.KindPackage, map[string]string{"source": "notebook-install"}},
@@ -76,6 +82,9 @@ func TestExampleAppBOM(t *testing.T) {
 				t.Errorf("%s: property %s = %q, want %q", w.id, k, c.Properties[k], v)
 			}
 		}
+	}
+	if o := r.Component("pkg:pypi/openai@1.51.0"); o == nil || !slices.Contains(o.DependsOn, "pkg:pypi/httpx@0.27.2") {
+		t.Errorf("openai does not depend on httpx from the lockfile: %+v", o)
 	}
 	hub := r.Component("model:" + rel("models/models--acme--tiny-llm/snapshots/c47c36c3a11cd047b349c6bb36ce56d9d3b6846f"))
 	if hub != nil && hub.PURL != "pkg:huggingface/acme/tiny-llm@c47c36c3a11cd047b349c6bb36ce56d9d3b6846f" {
