@@ -30,6 +30,7 @@ import (
 	"github.com/chainvet/chainvet/internal/modelfile/pickle"
 	"github.com/chainvet/chainvet/internal/modelfile/safetensors"
 	rulemodels "github.com/chainvet/chainvet/internal/rules/models"
+	"github.com/chainvet/chainvet/internal/rules/typosquat"
 )
 
 // Config holds the limits the catalogers work within.
@@ -81,6 +82,7 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 func Analyzers(cfg Config) []inventory.Analyzer {
 	return []inventory.Analyzer{
 		rulemodels.Format{},
+		typosquat.Analyzer{},
 	}
 }
 

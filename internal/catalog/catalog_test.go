@@ -262,3 +262,22 @@ func TestLink(t *testing.T) {
 		t.Errorf("authenticated = %q, want false", a)
 	}
 }
+
+// TestTyposquatEndToEnd checks the typosquat analyzer sees the packages the
+// Python cataloger reads from a requirements file.
+func TestTyposquatEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("requests==2.32.3\nreqeusts==2.31.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := scan(t, dir)
+	var got []string
+	for _, f := range r.Findings {
+		if f.Rule == "package/typosquat" {
+			got = append(got, f.Component+" "+f.Evidence)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "pkg:pypi/reqeusts@2.31.0") || !strings.Contains(got[0], `"requests"`) {
+		t.Errorf("typosquat findings = %q, want one for reqeusts naming requests", got)
+	}
+}

@@ -34,6 +34,7 @@ var All = slices.Concat(
 	tensorflowRules,
 	repoRules,
 	bomRules,
+	squatRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.
