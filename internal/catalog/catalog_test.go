@@ -31,15 +31,15 @@ func scan(t testing.TB, targets ...string) *inventory.Report {
 	return r
 }
 
-// TestManifest scans every fixture of every testdata/*/MANIFEST.tsv (and
-// testdata/bom/*/MANIFEST.tsv) and
+// TestManifest scans every fixture of every testdata/*/MANIFEST.tsv and
+// testdata/*/*/MANIFEST.tsv (testdata/bom/..., testdata/pkg/...) and
 // checks the findings against what the generator says the file is: benign
 // files stay at or below low, malicious ones reach their severity, with the
 // rules and evidence named.
 func TestManifest(t *testing.T) {
 	testdata := filepath.Join(fixtures, "..")
 	files, err := filepath.Glob(filepath.Join(testdata, "*", "MANIFEST.tsv"))
-	more, err2 := filepath.Glob(filepath.Join(testdata, "bom", "*", "MANIFEST.tsv"))
+	more, err2 := filepath.Glob(filepath.Join(testdata, "*", "*", "MANIFEST.tsv"))
 	files = append(files, more...)
 	if err != nil || err2 != nil || len(files) == 0 {
 		t.Fatalf("no manifests: %v %v", err, err2)
