@@ -18,6 +18,7 @@ import (
 	"github.com/chainvet/chainvet/internal/catalog/models"
 	"github.com/chainvet/chainvet/internal/catalog/npm"
 	"github.com/chainvet/chainvet/internal/catalog/onnx"
+	"github.com/chainvet/chainvet/internal/catalog/pkgcode"
 	"github.com/chainvet/chainvet/internal/catalog/python"
 	"github.com/chainvet/chainvet/internal/catalog/repo"
 	catsafetensors "github.com/chainvet/chainvet/internal/catalog/safetensors"
@@ -71,6 +72,7 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		npm.NPM{},
 		gomod.Go{},
 		aicode.References{},
+		pkgcode.Pkgcode{},
 		datasets.Files{},
 		onnx.ONNX{},
 		tensorflow.SavedModel{},

@@ -35,6 +35,7 @@ var All = slices.Concat(
 	repoRules,
 	bomRules,
 	squatRules,
+	pkgcodeRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.
