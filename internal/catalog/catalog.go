@@ -30,6 +30,8 @@ import (
 	"github.com/chainvet/chainvet/internal/modelfile/gguf"
 	"github.com/chainvet/chainvet/internal/modelfile/pickle"
 	"github.com/chainvet/chainvet/internal/modelfile/safetensors"
+	"github.com/chainvet/chainvet/internal/rules/confusion"
+	"github.com/chainvet/chainvet/internal/rules/hygiene"
 	rulemodels "github.com/chainvet/chainvet/internal/rules/models"
 	"github.com/chainvet/chainvet/internal/rules/typosquat"
 )
@@ -73,6 +75,7 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		gomod.Go{},
 		aicode.References{},
 		pkgcode.Pkgcode{},
+		confusion.Indexes{},
 		datasets.Files{},
 		onnx.ONNX{},
 		tensorflow.SavedModel{},
@@ -85,6 +88,7 @@ func Analyzers(cfg Config) []inventory.Analyzer {
 	return []inventory.Analyzer{
 		rulemodels.Format{},
 		typosquat.Analyzer{},
+		hygiene.Analyzer{},
 	}
 }
 

@@ -36,6 +36,8 @@ var All = slices.Concat(
 	bomRules,
 	squatRules,
 	pkgcodeRules,
+	confusionRules,
+	hygieneRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.

@@ -7,6 +7,7 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/modelfile/archive"
@@ -67,8 +69,26 @@ func (Pickle) Wants(f *inventory.File) bool {
 	if pickle.Sniff(f.Head) || torch.IsLegacy(f.Head) {
 		return true
 	}
-	return pickleExts[strings.ToLower(path.Ext(f.Name))] &&
+	// A damaged or disguised pickle under a pickle's name is binary: the
+	// text files that share these names (.pth path files) are not pickles.
+	return pickleExts[strings.ToLower(path.Ext(f.Name))] && looksBinary(f.Head) &&
 		!numpy.Is(f.Head) && archive.Detect(f) == archive.KindNone
+}
+
+// looksBinary reports whether head holds bytes no text file does: a NUL, or
+// UTF-8 that does not decode.
+func looksBinary(head []byte) bool {
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	for len(head) > 0 {
+		r, n := utf8.DecodeRune(head)
+		if r == utf8.RuneError && n == 1 && len(head) >= utf8.UTFMax {
+			return true
+		}
+		head = head[n:]
+	}
+	return false
 }
 
 // Catalog implements inventory.Cataloger.
