@@ -126,7 +126,13 @@ func TestManifest(t *testing.T) {
 			t.Fatalf("manifest row has %d columns: %q", len(col), sc.Text())
 		}
 		rows++
-		fs := byPath[col[0]]
+		// A row names a file, or a folder and everything in it.
+		var fs []inventory.Finding
+		for p, pf := range byPath {
+			if p == col[0] || strings.HasPrefix(p, col[0]+"/") {
+				fs = append(fs, pf...)
+			}
+		}
 		worst := inventory.Info
 		seen := map[string]bool{}
 		evidence := false
