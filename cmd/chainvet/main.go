@@ -69,7 +69,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return hinted{err, fmt.Sprintf("see '%s --help'", c.CommandPath())}
 	})
-	root.AddCommand(newScan(stdout, stderr), newBOM(stdout, stderr))
+	root.AddCommand(newScan(stdout, stderr), newBOM(stdout, stderr), newDB(stdout, stderr))
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -306,5 +307,74 @@ func TestOwnership(t *testing.T) {
 	errb.Reset()
 	if code := run(context.Background(), []string{"scan", "--config", filepath.Join(dir, "bad.yaml"), dir}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "bad.yaml") {
 		t.Errorf("bad config: exit %d, stderr %q; want 2 naming the file", code, errb.String())
+	}
+}
+
+func TestMain(m *testing.M) {
+	// Keep the developer's own advisory database out of the tests.
+	dir, err := os.MkdirTemp("", "chainvet-cache")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestAdvisories(t *testing.T) {
+	dir := t.TempDir()
+	// An OSV export: a zip of one JSON record per advisory.
+	zipPath := filepath.Join(dir, "all.zip")
+	zf, err := os.Create(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	recs, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "advisory", "osv", "*.json"))
+	if len(recs) == 0 {
+		t.Fatal("no OSV fixtures")
+	}
+	for _, r := range recs {
+		b, err := os.ReadFile(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := zw.Create(filepath.Base(r))
+		w.Write(b)
+	}
+	zw.Close()
+	zf.Close()
+	db := filepath.Join(dir, "adv.db")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"db", "update", "--db", db, "--from", zipPath}, &out, &errb); code != 0 {
+		t.Fatalf("db update: exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"db", "status", "--db", db}, &out, &errb); code != 0 || !strings.Contains(out.String(), "advisories:") {
+		t.Fatalf("db status: exit %d: %s %s", code, out.String(), errb.String())
+	}
+	proj := filepath.Join(dir, "proj")
+	os.MkdirAll(proj, 0o755)
+	os.WriteFile(filepath.Join(proj, "requirements.txt"), []byte("torch==1.13.0\n"), 0o644)
+	out.Reset()
+	errb.Reset()
+	code := run(context.Background(), []string{"scan", "-o", "json", "--db", db, proj}, &out, &errb)
+	var r inventory.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("exit %d: %v\n%s", code, err, errb.String())
+	}
+	found := false
+	for _, f := range r.Findings {
+		found = found || (f.Rule == "package/vulnerable" && f.Component == "pkg:pypi/torch@1.13.0")
+	}
+	if code != 1 || !found {
+		t.Errorf("exit %d, findings %+v; want a package/vulnerable finding for torch 1.13.0", code, r.Findings)
+	}
+	// Without a database the scan says packages were not checked.
+	errb.Reset()
+	run(context.Background(), []string{"scan", "--db", filepath.Join(dir, "none.db"), proj}, &out, &errb)
+	if !strings.Contains(errb.String(), "not checked against advisories") {
+		t.Errorf("no warning without a database: %q", errb.String())
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/chainvet/chainvet/internal/lock"
 	"github.com/chainvet/chainvet/internal/ownership"
 	"github.com/chainvet/chainvet/internal/render"
+	"github.com/chainvet/chainvet/internal/rules/advisories"
 )
 
 // Defaults for the pipeline's own limits.
@@ -42,6 +43,8 @@ type pipelineFlags struct {
 	maxDecompressed string
 	digests         bool
 	config          string
+	db              string
+	noAdvisories    bool
 }
 
 func addPipelineFlags(fl *pflag.FlagSet, p *pipelineFlags, digests bool) {
@@ -51,6 +54,8 @@ func addPipelineFlags(fl *pflag.FlagSet, p *pipelineFlags, digests bool) {
 	fl.IntVarP(&p.workers, "workers", "j", 0, "files scanned at once (0: one per CPU)")
 	fl.BoolVar(&p.digests, "digests", digests, "add the SHA-256 of every model file (reads the whole files, on all cores)")
 	fl.StringVar(&p.config, "config", "", "ownership config (default: .chainvet.yaml in the first PATH, if there is one)")
+	fl.StringVar(&p.db, "db", "", "advisory database file (default: the user cache dir; see chainvet db)")
+	fl.BoolVar(&p.noAdvisories, "no-advisories", false, "do not match packages against the advisory database (no warning when it is missing)")
 	fl.IntVar(&p.cfg.Pickle.Opcodes, "max-opcodes", p.cfg.Pickle.Opcodes, "pickle opcodes analysed per stream")
 	fl.IntVar(&p.cfg.Pickle.Memo, "max-memo", p.cfg.Pickle.Memo, "pickle memo entries per stream")
 	fl.IntVar(&p.cfg.Pickle.Stack, "max-stack", p.cfg.Pickle.Stack, "pickle stack depth")
@@ -78,10 +83,17 @@ func (p *pipelineFlags) run(cmd *cobra.Command, args []string, stderr io.Writer)
 		bar = newProgress(stderr)
 		progress = bar.update
 	}
+	analyzers := catalog.Analyzers(p.cfg)
+	if !p.noAdvisories {
+		if db := openAdvisories(cmd.Context(), p.db, stderr); db != nil {
+			defer db.Close()
+			analyzers = append(analyzers, advisories.Analyzer{Store: db})
+		}
+	}
 	rep, err := inventory.Scan(cmd.Context(), args, inventory.Options{
 		Progress:   progress,
 		Catalogers: catalog.Catalogers(p.cfg),
-		Analyzers:  catalog.Analyzers(p.cfg),
+		Analyzers:  analyzers,
 		MaxDepth:   p.depth,
 		FileTime:   p.fileTime,
 		Workers:    p.workers,

@@ -38,6 +38,7 @@ var All = slices.Concat(
 	pkgcodeRules,
 	confusionRules,
 	hygieneRules,
+	advisoryRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.
