@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/chainvet/chainvet/internal/advisory/version"
 	"github.com/chainvet/chainvet/internal/inventory"
 )
 
@@ -50,6 +51,7 @@ type key struct{ dir, eco string }
 func (Analyzer) Analyze(ctx context.Context, r *inventory.Report) ([]inventory.Finding, error) {
 	// First pass: which directories hold a lockfile, and what it locks.
 	locked := map[key]map[string]bool{}
+	lockedVersions := map[key]map[string][]string{}
 	for _, c := range r.Components {
 		if c.Kind != inventory.KindPackage {
 			continue
@@ -61,6 +63,13 @@ func (Analyzer) Analyze(ctx context.Context, r *inventory.Report) ([]inventory.F
 					locked[k] = map[string]bool{}
 				}
 				locked[k][strings.ToLower(c.Name)] = true
+				if c.Version != "" {
+					if lockedVersions[k] == nil {
+						lockedVersions[k] = map[string][]string{}
+					}
+					n := strings.ToLower(c.Name)
+					lockedVersions[k][n] = append(lockedVersions[k][n], c.Version)
+				}
 			}
 		}
 	}
@@ -131,6 +140,16 @@ func (Analyzer) Analyze(ctx context.Context, r *inventory.Report) ([]inventory.F
 					}
 					f.Evidence = appendName(f.Evidence, c.Name)
 					continue
+				}
+				if vs := lockedVersions[key{path.Dir(l.Path), eco}][strings.ToLower(c.Name)]; len(vs) > 0 {
+					if rng := c.Properties["version-range"]; rng != "" && !anySatisfies(eco, rng, vs) {
+						out = append(out, inventory.Finding{
+							Rule: "package/lock-out-of-sync", Severity: inventory.Medium, Component: c.ID, Path: l.Path, Line: l.Line,
+							Evidence:    fmt.Sprintf("%s %s declared; the lockfile beside %s has %s", c.Name, rng, path.Base(l.Path), strings.Join(vs, ", ")),
+							Message:     fmt.Sprintf("the version of %s locked beside %s is outside the range it declares: the lockfile was not regenerated after the manifest changed", c.Name, l.Path),
+							Remediation: "regenerate the lockfile from the manifest (`uv lock`, `poetry lock`, `npm install`) and commit both together; check in CI with `uv lock --check`, `poetry check --lock` or `npm ci`",
+						})
+					}
 				}
 				if !lk[strings.ToLower(c.Name)] {
 					out = append(out, inventory.Finding{
@@ -290,4 +309,37 @@ func lockOnDisk(dir, eco string) bool {
 		}
 	}
 	return false
+}
+
+// anySatisfies reports whether one of the locked versions is inside the
+// declared range. A range or version this cannot read (Poetry's ^, say)
+// counts as satisfied: only a provable mismatch is reported.
+func anySatisfies(eco, rng string, versions []string) bool {
+	switch eco {
+	case "pypi":
+		set, err := version.ParseSpecifierSet(rng)
+		if err != nil {
+			return true
+		}
+		for _, v := range versions {
+			pv, err := version.ParsePEP440(v)
+			if err != nil || set.Contains(pv, true) {
+				return true
+			}
+		}
+		return false
+	case "npm":
+		nr, err := version.ParseNpmRange(rng)
+		if err != nil {
+			return true
+		}
+		for _, v := range versions {
+			sv, err := version.ParseSemver(v)
+			if err != nil || nr.Contains(sv, true) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }

@@ -54,6 +54,17 @@ func TestAnalyze(t *testing.T) {
 			pkg("pypi", "rich", "", "a/pyproject.toml", 7, "direct", "pinned", "false"),
 			pkg("pypi", "requests", "2.32.3", "a/uv.lock", 4, "", "pinned", "true", "hashes", "true")},
 			[]string{"package/lock-out-of-sync|a/pyproject.toml|7|rich declared but not in the lockfile beside pyproject.toml"}},
+		{"locked version outside the declared range", []inventory.Component{
+			pkg("pypi", "rich", "", "a/pyproject.toml", 7, "direct", "pinned", "false", "version-range", ">=13"),
+			pkg("pypi", "rich", "12.6.0", "a/uv.lock", 4, "", "pinned", "true", "hashes", "true"),
+			pkg("npm", "lodash", "", "b/package.json", 3, "direct", "pinned", "false", "version-range", "^4.17.21"),
+			pkg("npm", "lodash", "3.10.1", "b/package-lock.json", 9, ""),
+			pkg("npm", "express", "", "b/package.json", 4, "direct", "pinned", "false", "version-range", "^4.18.0"),
+			pkg("npm", "express", "4.19.2", "b/package-lock.json", 12, "")},
+			[]string{
+				"package/lock-out-of-sync|a/pyproject.toml|7|rich >=13 declared; the lockfile beside pyproject.toml has 12.6.0",
+				"package/lock-out-of-sync|b/package.json|3|lodash ^4.17.21 declared; the lockfile beside package.json has 3.10.1",
+			}},
 		{"floating npm", []inventory.Component{
 			pkg("npm", "left-pad", "", "a/package.json", 5, "direct", "pinned", "false", "version-range", "*"),
 			pkg("npm", "lodash", "", "a/package.json", 6, "direct", "pinned", "false", "version-range", "^4.17.21"),
