@@ -11,7 +11,7 @@ var pkgcodeRules = []Rule{
 			"Network use or downloads piped to a shell are high or critical; plain scripts are low and routine native builds (node-gyp rebuild, prebuild-install) info. " +
 			"Read the script before installing; install npm packages with --ignore-scripts and Python packages from reviewed wheels where scripts are not needed."},
 	{ID: "package/install-decode-exec", Severity: inventory.Critical,
-		Summary: "An install script decodes data and runs it (exec/eval of base64, hex, zlib or chr joins; base64 -d | sh)",
+		Summary: "An install script decodes data and runs it (exec/eval of base64, hex, zlib or chr joins; base64 -d piped to sh)",
 		Help:    "Code hidden as data at install time has no legitimate use: do not install the package and report it to the index or registry."},
 	{ID: "package/install-credentials", Severity: inventory.High,
 		Summary: "An install script reads credential files (~/.ssh, ~/.aws, ~/.npmrc…) or dumps the environment; critical with network use",

@@ -40,7 +40,7 @@ func TestREADME(t *testing.T) {
 	}
 	readme := string(b)
 	for _, r := range All {
-		row := "| `" + r.ID + "` | " + r.Severity.String() + " | " + r.Summary + " |"
+		row := "| `" + r.ID + "` | " + r.Severity.String() + " | " + r.Summary + " | " + r.Help + " |"
 		if !strings.Contains(readme, row) {
 			t.Errorf("README lacks the row:\n%s", row)
 		}
