@@ -45,21 +45,7 @@ func TestGolden(t *testing.T) {
 	}
 	got = append(relative(got, filepath.ToSlash(fixtures)), '\n')
 	golden := filepath.Join("testdata", "aicode.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("report differs from %s (-want +got; rerun with -update if intended):\n%s", golden, diff)
-	}
+	manifest.Golden(t, golden, got, *update)
 }
 
 // TestApp checks the facts the BOM relies on, one component at a time,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,21 +36,7 @@ func TestGolden(t *testing.T) {
 	}
 	got = []byte(strings.ReplaceAll(string(got), fixtures+"/", ""))
 	golden := filepath.Join("testdata", "golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("report (-want +got), rerun with -update if intended:\n%s", diff)
-	}
+	manifest.Golden(t, golden, got, *update)
 	// Secrets in the fixtures must never reach the report.
 	if strings.Contains(string(got), "s3cret") {
 		t.Error("report contains a credential from an index URL")

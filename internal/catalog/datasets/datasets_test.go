@@ -40,21 +40,7 @@ func TestGolden(t *testing.T) {
 	}
 	got = []byte(strings.ReplaceAll(string(got), fixtures+"/", "") + "\n")
 	golden := filepath.Join("testdata", "datasets.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("report differs from %s (-want +got; rerun with -update if intended):\n%s", golden, diff)
-	}
+	manifest.Golden(t, golden, got, *update)
 }
 
 // TestComponents checks each fixture's component apart from the golden

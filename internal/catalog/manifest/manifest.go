@@ -6,7 +6,11 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/chainvet/chainvet/internal/inventory"
 )
@@ -125,4 +129,25 @@ func Dump(rep *inventory.Report) string {
 		b.WriteString("  " + f.Severity.String() + " " + f.Rule + " " + f.Path + ": " + f.Evidence + "\n")
 	}
 	return b.String()
+}
+
+// Golden compares got with the golden file; with update set it first
+// rewrites the file (go test -update). Catalogers' golden tests share it.
+func Golden(t testing.TB, file string, got []byte, update bool) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s (-want +got; rerun with -update if intended):\n%s", file, d)
+	}
 }

@@ -39,21 +39,7 @@ func TestGolden(t *testing.T) {
 	}
 	got = []byte(strings.ReplaceAll(string(got), fixtures+"/", ""))
 	golden := filepath.Join("testdata", "golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("report (-want +got), rerun with -update if intended:\n%s", diff)
-	}
+	manifest.Golden(t, golden, got, *update)
 	for _, secret := range []string{"ghp_", "hunter2", "secretvalue", "fake-bearer", "sk-fake", "abc123", "alice", "FAKE"} {
 		if strings.Contains(string(got), secret) {
 			t.Errorf("report contains %q from a URL", secret)
