@@ -141,6 +141,13 @@ type Finding struct {
 	Offset *int64 `json:"offset,omitempty"`
 	// Line is the 1-based line of the evidence within Path, when known.
 	Line int `json:"line,omitempty"`
+	// Column is the 1-based column, in bytes, of the evidence on Line,
+	// when known.
+	Column int `json:"column,omitempty"`
+	// Cell is the 1-based index of the notebook cell the evidence is in;
+	// Line and Column then count within the cell's source, as Jupyter
+	// shows it.
+	Cell int `json:"cell,omitempty"`
 	// Evidence is the exact thing seen, e.g. "os.system via STACK_GLOBAL at 0x1f".
 	Evidence    string `json:"evidence,omitempty"`
 	Message     string `json:"message"`

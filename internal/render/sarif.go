@@ -223,11 +223,19 @@ func result(f *inventory.Finding, ruleIndex int) sarifResult {
 		// an archive member, where lines of the outer file mean nothing.
 		Region: sarifRegion{StartLine: 1},
 	}}
-	if member(f.Path) {
+	switch {
+	case member(f.Path):
 		loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: f.Path, Kind: "module"}}
-	} else {
+	case f.Cell > 0:
+		// Lines of a notebook's cells are not lines of its JSON file:
+		// the cell is a logical location and the message says where.
+		loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: fmt.Sprintf("%s#cell-%d", f.Path, f.Cell), Kind: "module"}}
+	default:
 		if f.Line > 0 {
 			loc.PhysicalLocation.Region.StartLine = f.Line
+			if f.Column > 0 {
+				loc.PhysicalLocation.Region.StartColumn = f.Column
+			}
 		}
 		if f.Offset != nil && *f.Offset >= 0 {
 			loc.PhysicalLocation.Region.ByteOffset = f.Offset
@@ -258,6 +266,15 @@ func message(f *inventory.Finding) string {
 	if f.Evidence != "" {
 		b.WriteString("\nEvidence: ")
 		b.WriteString(printable(f.Evidence))
+	}
+	if f.Cell > 0 {
+		fmt.Fprintf(&b, "\nNotebook cell %d", f.Cell)
+		if f.Line > 0 {
+			fmt.Fprintf(&b, ", line %d", f.Line)
+			if f.Column > 0 {
+				fmt.Fprintf(&b, ", column %d", f.Column)
+			}
+		}
 	}
 	if member(f.Path) {
 		b.WriteString("\nArchive member: ")
@@ -510,8 +527,9 @@ type sarifArtifact struct {
 }
 
 type sarifRegion struct {
-	StartLine  int    `json:"startLine"`
-	ByteOffset *int64 `json:"byteOffset,omitempty"`
+	StartLine   int    `json:"startLine"`
+	StartColumn int    `json:"startColumn,omitempty"`
+	ByteOffset  *int64 `json:"byteOffset,omitempty"`
 }
 
 type sarifLogical struct {

@@ -218,8 +218,9 @@ func checkGitHub(t *testing.T, out []byte) {
 
 func TestSARIFLocations(t *testing.T) {
 	type region struct {
-		StartLine  int
-		ByteOffset *int64
+		StartLine   int
+		StartColumn int
+		ByteOffset  *int64
 	}
 	type want struct {
 		URI, Base string
@@ -235,39 +236,50 @@ func TestSARIFLocations(t *testing.T) {
 		{
 			name: "offset_on_disk",
 			f:    inventory.Finding{Path: "models/evil.pkl", Offset: inventory.At(0x1f)},
-			want: want{URI: "models/evil.pkl", Base: "%SRCROOT%", Region: region{1, inventory.At(0x1f)}},
+			want: want{URI: "models/evil.pkl", Base: "%SRCROOT%", Region: region{1, 0, inventory.At(0x1f)}},
 		},
 		{
 			name: "offset_zero",
 			f:    inventory.Finding{Path: "m.pkl", Offset: inventory.At(0)},
-			want: want{URI: "m.pkl", Base: "%SRCROOT%", Region: region{1, inventory.At(0)}},
+			want: want{URI: "m.pkl", Base: "%SRCROOT%", Region: region{1, 0, inventory.At(0)}},
 		},
 		{
 			name: "line",
 			f:    inventory.Finding{Path: "./ci.yml", Line: 12},
-			want: want{URI: "ci.yml", Base: "%SRCROOT%", Region: region{12, nil}},
+			want: want{URI: "ci.yml", Base: "%SRCROOT%", Region: region{12, 0, nil}},
+		},
+		{
+			name: "line_column",
+			f:    inventory.Finding{Path: "app/chat.py", Line: 7, Column: 13},
+			want: want{URI: "app/chat.py", Base: "%SRCROOT%", Region: region{7, 13, nil}},
+		},
+		{
+			name: "notebook_cell",
+			f:    inventory.Finding{Path: "nb/train.ipynb", Cell: 3, Line: 2, Column: 5},
+			want: want{URI: "nb/train.ipynb", Base: "%SRCROOT%", Region: region{1, 0, nil}, Logical: "nb/train.ipynb#cell-3",
+				InMessage: "Notebook cell 3, line 2, column 5"},
 		},
 		{
 			name: "archive_member",
 			f:    inventory.Finding{Path: "a.zip!archive/data.pkl", Offset: inventory.At(0x40), Line: 3},
-			want: want{URI: "a.zip", Base: "%SRCROOT%", Region: region{1, nil}, Logical: "a.zip!archive/data.pkl",
+			want: want{URI: "a.zip", Base: "%SRCROOT%", Region: region{1, 0, nil}, Logical: "a.zip!archive/data.pkl",
 				InMessage: "Archive member: a.zip!archive/data.pkl, line 3"},
 		},
 		{
 			name: "nested_member",
 			f:    inventory.Finding{Path: "x/a.tar!b.zip!c.pkl", Offset: inventory.At(0x40)},
-			want: want{URI: "x/a.tar", Base: "%SRCROOT%", Region: region{1, nil}, Logical: "x/a.tar!b.zip!c.pkl",
+			want: want{URI: "x/a.tar", Base: "%SRCROOT%", Region: region{1, 0, nil}, Logical: "x/a.tar!b.zip!c.pkl",
 				InMessage: "Archive member: x/a.tar!b.zip!c.pkl, offset 0x40"},
 		},
 		{
 			name: "absolute",
 			f:    inventory.Finding{Path: "/opt/m/x y.gguf"},
-			want: want{URI: "file:///opt/m/x%20y.gguf", Region: region{1, nil}},
+			want: want{URI: "file:///opt/m/x%20y.gguf", Region: region{1, 0, nil}},
 		},
 		{
 			name: "negative_offset_dropped",
 			f:    inventory.Finding{Path: "m.pkl", Offset: inventory.At(-5), Line: -2},
-			want: want{URI: "m.pkl", Base: "%SRCROOT%", Region: region{1, nil}},
+			want: want{URI: "m.pkl", Base: "%SRCROOT%", Region: region{1, 0, nil}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -121,7 +121,12 @@ func place(f *inventory.Finding) string {
 	if p == "" {
 		p = "-"
 	}
+	if f.Cell > 0 {
+		p += fmt.Sprintf("#cell-%d", f.Cell)
+	}
 	switch {
+	case f.Line > 0 && f.Column > 0:
+		return fmt.Sprintf("%s:%d:%d", p, f.Line, f.Column)
 	case f.Line > 0:
 		return fmt.Sprintf("%s:%d", p, f.Line)
 	case f.Offset != nil && *f.Offset >= 0:
