@@ -11,7 +11,7 @@ var advisoryRules = []Rule{
 			"Records naming the same issue are merged into one finding. Upgrade to the version the remediation names: " +
 			"the smallest one clear of every known advisory of the package."},
 	{ID: "package/malicious", Severity: inventory.Critical,
-		Summary: "A package version, or a range admitting one, is reported as malicious (OSV MAL- record)",
+		Summary: "A package version, a range admitting one, or a locked file digest is reported as malicious (OSV MAL- record)",
 		Help: "Malicious-package reports mean the published code itself is hostile, usually on install. " +
 			"Remove the package and treat any machine that installed it as compromised."},
 	{ID: "package/vulnerable-range", Severity: inventory.Medium,

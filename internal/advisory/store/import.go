@@ -164,7 +164,21 @@ func put(ctx context.Context, tx *sql.Tx, rec *osv.Record, raw []byte, source st
 			return err
 		}
 	}
+	if err := putHashes(ctx, tx, rec); err != nil {
+		return err
+	}
 	st.Added++
+	return nil
+}
+
+// putHashes indexes the file digests rec reports.
+func putHashes(ctx context.Context, tx *sql.Tx, rec *osv.Record) error {
+	for _, h := range rec.FileHashes() {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO file_hashes(algorithm, value, advisory) VALUES(?, ?, ?)`,
+			h.Algorithm, h.Value, rec.ID); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

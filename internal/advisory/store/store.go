@@ -45,6 +45,13 @@ CREATE TABLE IF NOT EXISTS affected (
 	PRIMARY KEY (ecosystem, name, advisory)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS affected_advisory ON affected(advisory);
+CREATE TABLE IF NOT EXISTS file_hashes (
+	algorithm TEXT NOT NULL,
+	value     TEXT NOT NULL,
+	advisory  TEXT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+	PRIMARY KEY (algorithm, value, advisory)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS file_hashes_advisory ON file_hashes(advisory);
 CREATE TABLE IF NOT EXISTS imports (
 	source    TEXT PRIMARY KEY,
 	imported  TEXT NOT NULL,
@@ -75,7 +82,62 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open advisory database %s: create schema: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open advisory database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// schemaVersion is the store's PRAGMA user_version: 2 added file_hashes.
+const schemaVersion = 2
+
+// migrate brings a database written by an older chainvet up to
+// schemaVersion: records imported before file_hashes existed have their
+// hashes indexed from the stored raw JSON, since an incremental import
+// would skip them as unchanged.
+func (s *Store) migrate() error {
+	var v int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v >= schemaVersion {
+		return nil
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.Query(`SELECT raw FROM advisories`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var recs []*osv.Record
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if r, err := osv.Parse(raw); err == nil && len(r.FileHashes()) > 0 {
+			recs = append(recs, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, r := range recs {
+		if err := putHashes(context.Background(), tx, r); err != nil {
+			return fmt.Errorf("migrate: %s: %w", r.ID, err)
+		}
+	}
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return tx.Commit()
 }
 
 // Exists reports whether a database file is at path, so a caller can warn
@@ -127,6 +189,34 @@ func (s *Store) Lookup(ctx context.Context, ecosystem, name string) ([]*osv.Reco
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("look up %s %s: %w", ecosystem, name, err)
+	}
+	return out, nil
+}
+
+// LookupHash returns the stored advisories that report a file with the
+// digest value (lower-case hex) under algorithm ("sha256" or "sha512"),
+// ordered by id.
+func (s *Store) LookupHash(ctx context.Context, algorithm, value string) ([]*osv.Record, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.raw FROM file_hashes h JOIN advisories a ON a.id = h.advisory
+		WHERE h.algorithm = ? AND h.value = ? ORDER BY a.id`, algorithm, strings.ToLower(value))
+	if err != nil {
+		return nil, fmt.Errorf("look up %s:%s: %w", algorithm, value, err)
+	}
+	defer rows.Close()
+	var out []*osv.Record
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("look up %s:%s: %w", algorithm, value, err)
+		}
+		r, err := osv.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s:%s: stored record: %w", algorithm, value, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up %s:%s: %w", algorithm, value, err)
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,7 +135,7 @@ func TestUpdateAndLookup(t *testing.T) {
 		t.Errorf("errors = %q", st.Errors)
 	}
 	st.Errors = nil
-	if diff := cmp.Diff(Stats{Records: 8, Added: 6, Withdrawn: 1, Invalid: 1}, st); diff != "" {
+	if diff := cmp.Diff(Stats{Records: 9, Added: 7, Withdrawn: 1, Invalid: 1}, st); diff != "" {
 		t.Errorf("second import stats (-want +got):\n%s", diff)
 	}
 
@@ -144,7 +145,7 @@ func TestUpdateAndLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Errors = nil
-	if diff := cmp.Diff(Stats{Records: 8, Unchanged: 6, Withdrawn: 1, Invalid: 1}, st); diff != "" {
+	if diff := cmp.Diff(Stats{Records: 9, Unchanged: 7, Withdrawn: 1, Invalid: 1}, st); diff != "" {
 		t.Errorf("repeat import stats (-want +got):\n%s", diff)
 	}
 
@@ -171,13 +172,13 @@ func TestUpdateAndLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status.Advisories != 6 || status.LastImport.IsZero() || len(status.Sources) != 2 {
+	if status.Advisories != 7 || status.LastImport.IsZero() || len(status.Sources) != 2 {
 		t.Errorf("status = %+v", status)
 	}
-	if diff := cmp.Diff(map[string]int{"PyPI": 3, "npm": 2, "Go": 1}, status.Ecosystems); diff != "" {
+	if diff := cmp.Diff(map[string]int{"PyPI": 4, "npm": 2, "Go": 1}, status.Ecosystems); diff != "" {
 		t.Errorf("ecosystems (-want +got):\n%s", diff)
 	}
-	if status.Sources[0].Name != srv.URL+"/all.zip" || status.Sources[0].Records != 8 {
+	if status.Sources[0].Name != srv.URL+"/all.zip" || status.Sources[0].Records != 9 {
 		t.Errorf("sources = %+v", status.Sources)
 	}
 
@@ -246,4 +247,61 @@ func BenchmarkImport10k(b *testing.B) {
 		}
 		s.Close()
 	}
+}
+
+// TestFileHashes indexes the file digests of malicious-package reports at
+// import, drops them with a withdrawn record, and backfills them when a
+// database written before the index existed is opened.
+func TestFileHashes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "advisories.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := buildZip(t, fixtureMembers(t))
+	if _, err := s.Import(ctx, bytes.NewReader(data), int64(len(data)), "test"); err != nil {
+		t.Fatal(err)
+	}
+	const evil = "689fdd80b3c0aa7ddacb221e1afcce5f1da1405b06bea8c3fe79294bd4cc574c"
+	lookup := func(s *Store) []string {
+		t.Helper()
+		recs, err := s.LookupHash(ctx, "sha256", strings.ToUpper(evil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range recs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	if got := lookup(s); !slices.Equal(got, []string{"MAL-2025-0007"}) {
+		t.Errorf("after import: %v", got)
+	}
+	// An older database: the index empty and the version 0.
+	if _, err := s.db.Exec(`DELETE FROM file_hashes; PRAGMA user_version = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(s); len(got) != 0 {
+		t.Fatalf("emptied index still answers %v", got)
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(s); !slices.Equal(got, []string{"MAL-2025-0007"}) {
+		t.Errorf("after migration: %v", got)
+	}
+	// Withdrawn: the record and its digests go.
+	withdrawn := `{"id":"MAL-2025-0007","modified":"2026-01-01T00:00:00Z","withdrawn":"2026-01-01T00:00:00Z"}`
+	data = buildZip(t, map[string][]byte{"MAL-2025-0007.json": []byte(withdrawn)})
+	if _, err := s.Import(ctx, bytes.NewReader(data), int64(len(data)), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(s); len(got) != 0 {
+		t.Errorf("after withdrawal: %v", got)
+	}
+	s.Close()
 }

@@ -57,7 +57,7 @@ func (e *emitter) emitLocked(pkgs []locked) {
 		}
 		if len(p.hashes) > 0 {
 			k.props["hashes"] = "true"
-			k.sha256 = firstSHA256(p.hashes...)
+			k.sha256 = sha256s(p.hashes...)
 		}
 		if known {
 			k.dep = inventory.Transitive

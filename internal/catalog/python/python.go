@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -199,7 +200,7 @@ type pkg struct {
 	line     int
 	dep      string // inventory.Direct, inventory.Transitive or ""
 	props    map[string]string
-	sha256   string
+	sha256   []string // hex SHA-256 of each distribution file the lock allows
 	depends  []string
 }
 
@@ -251,8 +252,13 @@ func component(p pkg) inventory.Component {
 			c.Properties["version-range"] = p.spec
 		}
 	}
-	if p.sha256 != "" {
-		c.Digests = []inventory.Digest{{Algorithm: "sha256", Value: strings.ToLower(p.sha256)}}
+	if len(p.sha256) > 0 {
+		// Each is the digest of one file the installer may pick (an sdist
+		// or a wheel per platform); all are kept so that a file reported
+		// as malicious matches whichever it is.
+		for _, h := range p.sha256 {
+			c.Digests = append(c.Digests, inventory.Digest{Algorithm: "sha256", Value: h})
+		}
 		c.Properties["hashes"] = "true"
 	}
 	return c
@@ -298,15 +304,23 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// firstSHA256 returns the hex of the first "sha256:..." among hashes.
-func firstSHA256(hashes ...string) string {
+// sha256s returns the lower-case hex of each distinct "sha256:..." among
+// hashes, in order, at most maxHashes of them.
+func sha256s(hashes ...string) []string {
+	var out []string
 	for _, h := range hashes {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(h), "sha256:"); ok && isHex(v) {
-			return v
+			if v = strings.ToLower(v); !slices.Contains(out, v) && len(out) < maxHashes {
+				out = append(out, v)
+			}
 		}
 	}
-	return ""
+	return out
 }
+
+// maxHashes bounds the file digests kept per package: a release with
+// wheels for every platform and Python version lists a few dozen.
+const maxHashes = 256
 
 func isHex(s string) bool {
 	if len(s) != 64 {

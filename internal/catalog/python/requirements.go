@@ -295,7 +295,7 @@ func (e *emitter) requirements(ctx context.Context, p string, data []byte, depth
 		} else {
 			k.spec = r.Spec
 		}
-		k.sha256 = firstSHA256(r.Hashes...)
+		k.sha256 = sha256s(r.Hashes...)
 		if len(r.Hashes) > 0 {
 			k.props["hashes"] = "true"
 		}

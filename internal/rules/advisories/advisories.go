@@ -37,9 +37,11 @@ const (
 // maxEvidenceIDs bounds the ids listed in one finding's evidence.
 const maxEvidenceIDs = 12
 
-// Lookuper finds the advisories of a package; *store.Store is one.
+// Lookuper finds the advisories of a package, and those that report a
+// file by its digest; *store.Store is one.
 type Lookuper interface {
 	Lookup(ctx context.Context, ecosystem, name string) ([]*osv.Record, error)
+	LookupHash(ctx context.Context, algorithm, value string) ([]*osv.Record, error)
 }
 
 var _ Lookuper = (*store.Store)(nil)
@@ -84,24 +86,79 @@ func (a Analyzer) Analyze(ctx context.Context, r *inventory.Report) ([]inventory
 		}
 		pinned := c.Version != "" && (c.Properties["pinned"] != "false" || eco == "GitHub Actions")
 		spec := c.Properties["version-range"]
-		if !pinned && spec == "" {
+		var found []inventory.Finding
+		if pinned || spec != "" {
+			recs, err := a.Store.Lookup(ctx, eco, c.Name)
+			if err != nil {
+				return nil, fmt.Errorf("advisories: %w", err)
+			}
+			switch {
+			case len(recs) == 0:
+			case pinned:
+				found = matchPinned(c, eco, recs)
+			default:
+				found = matchRange(c, eco, spec, recs)
+			}
+		}
+		byHash, err := a.matchHashes(ctx, c, found)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
+		out = append(out, byHash...)
+	}
+	return out, nil
+}
+
+// matchHashes reports c's file digests (from its lockfile: pip --hash,
+// poetry, uv and pdm file hashes, npm integrity) that a malicious-package
+// report names, whatever name or version the report gives: a file is
+// malicious under any name. Reports already in found are not repeated.
+func (a Analyzer) matchHashes(ctx context.Context, c *inventory.Component, found []inventory.Finding) ([]inventory.Finding, error) {
+	var out []inventory.Finding
+	reported := map[string]bool{}
+	for _, f := range found {
+		if f.Rule == RuleMalicious {
+			for _, id := range advisoryIDs.FindAllString(f.Evidence, -1) {
+				reported[id] = true
+			}
+		}
+	}
+	for _, d := range c.Digests {
+		if d.Algorithm != "sha256" && d.Algorithm != "sha512" {
 			continue
 		}
-		recs, err := a.Store.Lookup(ctx, eco, c.Name)
+		recs, err := a.Store.LookupHash(ctx, d.Algorithm, d.Value)
 		if err != nil {
 			return nil, fmt.Errorf("advisories: %w", err)
 		}
-		if len(recs) == 0 {
-			continue
-		}
-		if pinned {
-			out = append(out, matchPinned(c, eco, recs)...)
-		} else {
-			out = append(out, matchRange(c, eco, spec, recs)...)
+		for _, rec := range recs {
+			if !rec.Malicious() || slices.ContainsFunc(rec.Group(), func(id string) bool { return reported[id] }) {
+				continue
+			}
+			for _, id := range rec.Group() {
+				reported[id] = true
+			}
+			named := ""
+			if len(rec.Affected) > 0 {
+				named = fmt.Sprintf(" (reported as %s %s)", rec.Affected[0].Package.Ecosystem, rec.Affected[0].Package.Name)
+			}
+			f := base(c)
+			f.Rule, f.Severity = RuleMalicious, inventory.Critical
+			f.Evidence = fmt.Sprintf("%s:%s of %s %s matches %s%s", d.Algorithm, d.Value, c.Name, c.Version, listIDs(rec.Group()), named)
+			f.Message = fmt.Sprintf("A file locked for %s %s is reported as malicious by its digest (%s)", c.Name, c.Version, rec.ID)
+			if rec.Summary != "" {
+				f.Message += ": " + rec.Summary
+			}
+			f.Remediation = "Remove the package and the lock entry that allows this file, treat the machines that installed it as compromised and rotate their credentials."
+			out = append(out, f)
 		}
 	}
 	return out, nil
 }
+
+// advisoryIDs finds the advisory ids in a finding's evidence.
+var advisoryIDs = regexp.MustCompile(`\b[A-Z][A-Z0-9]*-[0-9A-Za-z-]+\b`)
 
 // entries are rec's affected entries for the package.
 func entries(rec *osv.Record, eco, name string) []osv.Affected {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -136,6 +137,43 @@ func TestAnalyze(t *testing.T) {
 		if results[i].Rule == RuleUnknown {
 			results[i].Evidence = ""
 		}
+	}
+	if diff := cmp.Diff(want, results); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestAnalyzeHashes matches locked file digests against malicious-package
+// reports: a reported file under another name is caught, a report already
+// matched by name is not repeated, and digests in a report that is not a
+// MAL- report, or of another algorithm, are not taken as malicious.
+func TestAnalyzeHashes(t *testing.T) {
+	s := fixtureStore(t)
+	evil := "689fdd80b3c0aa7ddacb221e1afcce5f1da1405b06bea8c3fe79294bd4cc574c"  // sha256("evil-wheel"), in MAL-2025-0007
+	triton := "8f04988f9d92e631aeafab9e0f5f50fa9f6b0495b798e08d078ab4051a17e977" // sha256("triton-sdist"), in MAL-2024-1234
+	withDigests := func(c inventory.Component, ds ...inventory.Digest) inventory.Component {
+		c.Digests = ds
+		return c
+	}
+	r := &inventory.Report{Components: []inventory.Component{
+		withDigests(pkg("pypi", "requests-toolbelt-fast", "0.1.0", ""), inventory.Digest{Algorithm: "sha256", Value: strings.Repeat("0", 64)}, inventory.Digest{Algorithm: "sha256", Value: evil}),
+		withDigests(pkg("pypi", "torchtriton-nightly", "3.0.0", ""), inventory.Digest{Algorithm: "sha256", Value: triton}),
+		withDigests(pkg("npm", "left-pad", "", "^1.0.0"), inventory.Digest{Algorithm: "sha512", Value: strings.Repeat("ab", 64)}),
+		withDigests(pkg("pypi", "numpy", "1.26.0", ""), inventory.Digest{Algorithm: "md5", Value: evil[:32]}),
+	}}
+	got, err := Analyzer{Store: s}.Analyze(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []result
+	for _, f := range got {
+		results = append(results, result{f.Rule, f.Severity.String(), f.Component, f.Evidence, ""})
+	}
+	want := []result{
+		{"package/malicious", "critical", "pkg:pypi/requests-toolbelt-fast@0.1.0",
+			"sha256:" + evil + " of requests-toolbelt-fast 0.1.0 matches MAL-2025-0007 (reported as PyPI reqeusts)", ""},
+		{"package/malicious", "critical", "pkg:pypi/torchtriton-nightly@3.0.0",
+			"PyPI torchtriton-nightly 3.0.0: MAL-2024-1234", ""},
 	}
 	if diff := cmp.Diff(want, results); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
