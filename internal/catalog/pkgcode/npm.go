@@ -47,7 +47,16 @@ func (j *judge) packageJSON(data []byte) {
 				"a lifecycle script is not a string", "review the file by hand")
 			continue
 		}
-		j.script(key, script, keyLine(data, key))
+		line := keyLine(data, key)
+		j.script(key, script, line)
+		for _, t := range nodeTargets(script) {
+			src, p, err := readTarget(j.path, t)
+			if err != nil {
+				j.untargeted(line, t, err)
+				continue
+			}
+			(&judge{s: j.s, path: p, comp: j.comp}).javascript(key, src)
+		}
 	}
 }
 

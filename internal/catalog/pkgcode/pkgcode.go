@@ -108,6 +108,7 @@ func (Pkgcode) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink)
 		return j.python(ctx, data, 0)
 	case kPyproject:
 		j.pyproject(data)
+		return j.inTreeBackend(ctx, data)
 	case kPackageJSON:
 		j.packageJSON(data)
 	case kPth:

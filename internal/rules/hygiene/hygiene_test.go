@@ -45,6 +45,8 @@ func TestAnalyze(t *testing.T) {
 			pkg("pypi", "requests", "", "a/pyproject.toml", 7, "direct", "pinned", "false"),
 			pkg("pypi", "rich", "", "a/pyproject.toml", 7, "direct", "pinned", "false")},
 			[]string{"package/no-lockfile|a/pyproject.toml|7|requests, rich"}},
+		{"build requirements need no lockfile", []inventory.Component{
+			pkg("pypi", "setuptools", "", "a/pyproject.toml", 2, "direct", "pinned", "false", "version-range", ">=68", "group", "build-system")}, nil},
 		{"lock of the other ecosystem does not count", []inventory.Component{
 			pkg("npm", "express", "", "a/package.json", 3, "direct", "pinned", "false", "version-range", "^4"),
 			pkg("pypi", "express", "1.0", "a/uv.lock", 3, "")},

