@@ -67,6 +67,7 @@ func (s *Store) Import(ctx context.Context, r io.ReaderAt, size int64, source st
 		return st, fmt.Errorf("import %s: %d members, over the limit of %d", source, len(zr.File), MaxEntries)
 	}
 	var tx *sql.Tx
+	var w *writer
 	defer func() {
 		if tx != nil {
 			tx.Rollback()
@@ -93,8 +94,11 @@ func (s *Store) Import(ctx context.Context, r io.ReaderAt, size int64, source st
 			if tx, err = s.db.BeginTx(ctx, nil); err != nil {
 				return st, fmt.Errorf("import %s: %w", source, err)
 			}
+			if w, err = newWriter(ctx, tx); err != nil {
+				return st, fmt.Errorf("import %s: %w", source, err)
+			}
 		}
-		if err := put(ctx, tx, rec, raw, source, &st); err != nil {
+		if err := w.put(ctx, rec, raw, source, &st); err != nil {
 			return st, fmt.Errorf("import %s: %s: %w", source, zf.Name, err)
 		}
 		if inBatch++; inBatch >= batchSize {
@@ -121,11 +125,42 @@ func (s *Store) Import(ctx context.Context, r io.ReaderAt, size int64, source st
 	return st, nil
 }
 
+// writer holds one transaction's prepared statements: preparing each
+// statement once per batch, not once per record, is most of an import's
+// speed.
+type writer struct {
+	tx                                 *sql.Tx
+	modified, delAffected, delAdvisory *sql.Stmt
+	insAdvisory, insAffected, insHash  *sql.Stmt
+}
+
+func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
+	w := &writer{tx: tx}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&w.modified, `SELECT modified FROM advisories WHERE id = ?`},
+		{&w.delAffected, `DELETE FROM affected WHERE advisory = ?`},
+		{&w.delAdvisory, `DELETE FROM advisories WHERE id = ?`},
+		{&w.insAdvisory, `INSERT INTO advisories(id, modified, severity, summary, aliases, source, raw) VALUES(?, ?, ?, ?, ?, ?, ?)`},
+		{&w.insAffected, `INSERT OR IGNORE INTO affected(advisory, ecosystem, name) VALUES(?, ?, ?)`},
+		{&w.insHash, `INSERT OR IGNORE INTO file_hashes(algorithm, value, advisory) VALUES(?, ?, ?)`},
+	} {
+		st, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return nil, err
+		}
+		*p.stmt = st
+	}
+	return w, nil
+}
+
 // put stores rec unless the stored copy is as new, or deletes it if it
 // has been withdrawn.
-func put(ctx context.Context, tx *sql.Tx, rec *osv.Record, raw []byte, source string, st *Stats) error {
+func (w *writer) put(ctx context.Context, rec *osv.Record, raw []byte, source string, st *Stats) error {
 	var stored string
-	err := tx.QueryRowContext(ctx, `SELECT modified FROM advisories WHERE id = ?`, rec.ID).Scan(&stored)
+	err := w.modified.QueryRowContext(ctx, rec.ID).Scan(&stored)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -135,12 +170,13 @@ func put(ctx context.Context, tx *sql.Tx, rec *osv.Record, raw []byte, source st
 			st.Unchanged++
 			return nil
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM affected WHERE advisory = ?`, rec.ID); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM advisories WHERE id = ?`, rec.ID); err != nil {
-		return err
+		// file_hashes go with the advisory (ON DELETE CASCADE).
+		if _, err := w.delAffected.ExecContext(ctx, rec.ID); err != nil {
+			return err
+		}
+		if _, err := w.delAdvisory.ExecContext(ctx, rec.ID); err != nil {
+			return err
+		}
 	}
 	if !rec.Withdrawn.IsZero() {
 		st.Withdrawn++
@@ -151,21 +187,21 @@ func put(ctx context.Context, tx *sql.Tx, rec *osv.Record, raw []byte, source st
 		return err
 	}
 	sev, _ := rec.Rank()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO advisories(id, modified, severity, summary, aliases, source, raw) VALUES(?, ?, ?, ?, ?, ?, ?)`,
-		rec.ID, rec.Modified.UTC().Format(time.RFC3339Nano), sev.String(), rec.Summary, string(aliases), source, raw); err != nil {
+	if _, err := w.insAdvisory.ExecContext(ctx, rec.ID, rec.Modified.UTC().Format(time.RFC3339Nano), sev.String(), rec.Summary, string(aliases), source, raw); err != nil {
 		return err
 	}
 	for _, a := range rec.Affected {
 		if a.Package.Ecosystem == "" || a.Package.Name == "" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO affected(advisory, ecosystem, name) VALUES(?, ?, ?)`,
-			rec.ID, a.Package.Ecosystem, NormalizeName(a.Package.Ecosystem, a.Package.Name)); err != nil {
+		if _, err := w.insAffected.ExecContext(ctx, rec.ID, a.Package.Ecosystem, NormalizeName(a.Package.Ecosystem, a.Package.Name)); err != nil {
 			return err
 		}
 	}
-	if err := putHashes(ctx, tx, rec); err != nil {
-		return err
+	for _, h := range rec.FileHashes() {
+		if _, err := w.insHash.ExecContext(ctx, h.Algorithm, h.Value, rec.ID); err != nil {
+			return err
+		}
 	}
 	st.Added++
 	return nil
