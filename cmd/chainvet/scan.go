@@ -21,6 +21,7 @@ import (
 	"github.com/chainvet/chainvet/internal/ownership"
 	"github.com/chainvet/chainvet/internal/render"
 	"github.com/chainvet/chainvet/internal/rules/advisories"
+	"github.com/chainvet/chainvet/internal/suppress"
 )
 
 // Defaults for the pipeline's own limits.
@@ -177,9 +178,11 @@ func (o *output) write(r inventory.Renderer, rep *inventory.Report, stdout io.Wr
 }
 
 type scanFlags struct {
-	out    output
-	failOn string
-	pipe   pipelineFlags
+	out        output
+	failOn     string
+	pipe       pipelineFlags
+	ignoreFile string
+	noIgnore   bool
 }
 
 func newScan(stdout, stderr io.Writer) *cobra.Command {
@@ -210,8 +213,22 @@ finding reaches --fail-on.`,
 	fl.StringVarP(&f.out.format, "output", "o", "table", "report format: "+strings.Join(render.Names(), ", "))
 	fl.StringVar(&f.out.file, "file", "", "write the report to this file instead of standard output")
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity: info, low, medium, high, critical, or none")
+	fl.StringVar(&f.ignoreFile, "ignore-file", "", "suppressions to apply (default: "+suppress.FileName+" in the first PATH, if it is a directory and has one)")
+	fl.BoolVar(&f.noIgnore, "no-ignore", false, "apply no suppressions: neither the ignore file nor chainvet:ignore comments")
 	addPipelineFlags(fl, &f.pipe, false)
 	return c
+}
+
+// ignores loads --ignore-file, or the ignore file in the first PATH when
+// it is a directory; nil when there is none.
+func (f *scanFlags) ignores(args []string) (*suppress.File, error) {
+	if f.ignoreFile != "" {
+		return suppress.Load(f.ignoreFile)
+	}
+	if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
+		return nil, nil
+	}
+	return suppress.Find(args[0])
 }
 
 func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.Writer) error {
@@ -223,9 +240,24 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	if f.noIgnore && f.ignoreFile != "" {
+		return hinted{errors.New("--no-ignore and --ignore-file exclude each other"), "drop one of them"}
+	}
+	var ig *suppress.File
+	if !f.noIgnore {
+		if ig, err = f.ignores(args); err != nil {
+			return hinted{err, "give every entry a rule and a reason (see 'Suppressing findings' in the README), or scan with --no-ignore"}
+		}
+	}
 	rep, err := f.pipe.run(cmd, args, stderr)
 	if err != nil {
 		return err
+	}
+	if !f.noIgnore {
+		// Suppression comes before the exit code: only findings left count.
+		if err := suppress.Apply(cmd.Context(), rep, ig, time.Now()); err != nil {
+			return err
+		}
 	}
 	if err := f.out.write(r, rep, stdout); err != nil {
 		return err

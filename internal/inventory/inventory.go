@@ -165,8 +165,35 @@ type Report struct {
 	Targets    []string    `json:"targets"`
 	Components []Component `json:"components"`
 	Findings   []Finding   `json:"findings"`
-	Stats      Stats       `json:"stats"`
+	// Suppressed holds the findings that an inline comment or an ignore
+	// file accepted, with why; they are not in Findings and do not count
+	// towards the exit code.
+	Suppressed []Suppressed `json:"suppressed,omitempty"`
+	Stats      Stats        `json:"stats"`
 }
+
+// A Suppressed finding is one a project reviewed and accepted: the finding
+// as it was reported, and the suppression that holds it back.
+type Suppressed struct {
+	Finding
+	// Kind is SuppressInline for a comment in the file the finding is in,
+	// SuppressFile for an entry of an ignore file.
+	Kind string `json:"kind"`
+	// Reason is the justification the suppression gives.
+	Reason string `json:"reason"`
+	// Expires is the last day (YYYY-MM-DD) an ignore-file entry holds, if it has one.
+	Expires string `json:"expires,omitempty"`
+	// Owner is who answers for the suppression, if the entry names one.
+	Owner string `json:"owner,omitempty"`
+	// Source is where the suppression is written, as file:line.
+	Source string `json:"source"`
+}
+
+// The kinds of suppression.
+const (
+	SuppressInline = "inline"
+	SuppressFile   = "file"
+)
 
 // Tool names the program that wrote a report.
 type Tool struct {

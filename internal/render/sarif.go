@@ -68,9 +68,20 @@ func (s *sarifFormat) Render(w io.Writer, r *inventory.Report) error {
 		driver.SemanticVersion = v
 	}
 
+	// Suppressed findings are results too, marked as such, so that code
+	// scanning closes their alerts as dismissed rather than fixed.
+	all := r.Findings
+	if len(r.Suppressed) > 0 {
+		all = make([]inventory.Finding, 0, len(r.Findings)+len(r.Suppressed))
+		all = append(all, r.Findings...)
+		for i := range r.Suppressed {
+			all = append(all, r.Suppressed[i].Finding)
+		}
+	}
+
 	// One descriptor per rule id, in id order; results point at them by index.
 	worst := make(map[string]inventory.Severity)
-	for _, f := range r.Findings {
+	for _, f := range all {
 		sev := clamp(f.Severity)
 		if old, ok := worst[f.Rule]; !ok || sev > old {
 			worst[f.Rule] = sev
@@ -84,7 +95,7 @@ func (s *sarifFormat) Render(w io.Writer, r *inventory.Report) error {
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {
 		index[id] = i
-		driver.Rules = append(driver.Rules, descriptor(id, worst[id], r.Findings))
+		driver.Rules = append(driver.Rules, descriptor(id, worst[id], all))
 	}
 
 	log := sarifLog{
@@ -112,8 +123,11 @@ func (s *sarifFormat) Render(w io.Writer, r *inventory.Report) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(head[:at+1])
 	enc.SetIndent(resultIndent, "  ")
-	for i := range r.Findings {
-		res := result(&r.Findings[i], index[r.Findings[i].Rule])
+	for i := range all {
+		res := result(&all[i], index[all[i].Rule])
+		if j := i - len(r.Findings); j >= 0 {
+			res.Suppressions = []sarifSuppression{suppression(&r.Suppressed[j])}
+		}
 		buf.Reset()
 		if err := enc.Encode(&res); err != nil {
 			return fmt.Errorf("sarif: %w", err)
@@ -124,7 +138,7 @@ func (s *sarifFormat) Render(w io.Writer, r *inventory.Report) error {
 		bw.WriteString("\n" + resultIndent)
 		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
-	if len(r.Findings) > 0 {
+	if len(all) > 0 {
 		bw.WriteString("\n" + resultIndent[:len(resultIndent)-2])
 	}
 	bw.Write(head[at+1:])
@@ -243,6 +257,16 @@ func result(f *inventory.Finding, ruleIndex int) sarifResult {
 	}
 	res.Locations = []sarifLocation{loc}
 	return res
+}
+
+// suppression describes why a suppressed finding was accepted: kind
+// inSource for a comment in the file, external for an ignore-file entry.
+func suppression(s *inventory.Suppressed) sarifSuppression {
+	kind := "external"
+	if s.Kind == inventory.SuppressInline {
+		kind = "inSource"
+	}
+	return sarifSuppression{Kind: kind, Status: "accepted", Justification: printable(s.Reason)}
 }
 
 // message is the result's text: the finding's message, its evidence, and
@@ -491,13 +515,20 @@ type sarifInvocation struct {
 }
 
 type sarifResult struct {
-	RuleID              string            `json:"ruleId"`
-	RuleIndex           int               `json:"ruleIndex"`
-	Level               string            `json:"level"`
-	Message             sarifText         `json:"message"`
-	Locations           []sarifLocation   `json:"locations,omitempty"`
-	PartialFingerprints sarifFingerprints `json:"partialFingerprints"`
-	Properties          sarifResultProps  `json:"properties"`
+	RuleID              string             `json:"ruleId"`
+	RuleIndex           int                `json:"ruleIndex"`
+	Level               string             `json:"level"`
+	Message             sarifText          `json:"message"`
+	Locations           []sarifLocation    `json:"locations,omitempty"`
+	PartialFingerprints sarifFingerprints  `json:"partialFingerprints"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	Properties          sarifResultProps   `json:"properties"`
+}
+
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Status        string `json:"status"`
+	Justification string `json:"justification,omitempty"`
 }
 
 // sarifFingerprints names chainvet's partial fingerprint. The version

@@ -74,6 +74,9 @@ func (t *tableFormat) Render(w io.Writer, r *inventory.Report) error {
 		fixes(bw, r.Findings, order)
 	}
 	t.summary(bw, r)
+	if n := len(r.Suppressed); n > 0 {
+		fmt.Fprintf(bw, "%d %s suppressed (see -o json)\n", n, plural(n, "finding", "findings"))
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("table: %w", err)
 	}

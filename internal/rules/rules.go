@@ -39,6 +39,8 @@ var All = slices.Concat(
 	confusionRules,
 	hygieneRules,
 	advisoryRules,
+	mcpRules,
+	suppressRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.

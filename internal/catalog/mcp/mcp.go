@@ -9,6 +9,14 @@
 // credential and no secret-looking argument reaches the report. A launch
 // through npx, uvx, pipx or docker run makes the plugin depend on a
 // package or container component.
+//
+// While it reads a config it reports what makes a server risky to run
+// (vet.go): a launch without an exact version or digest
+// (mcp/unpinned-launch), a remote server over plain HTTP
+// (mcp/plain-http), a literal credential in env, headers, arguments or
+// the URL (mcp/inline-secret, whose evidence shows at most the first four
+// characters and the length), and a filesystem server or container given
+// the whole disk or a home directory (mcp/filesystem-root).
 package mcp
 
 import (
@@ -164,6 +172,8 @@ func (Plugins) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink)
 			continue
 		}
 		plugin(f.Path, cl, name, line, sv, s)
+		v := vetter{cfgPath: f.Path, comp: "plugin:" + f.Path + "#" + name, name: name, line: line, clean: clean, s: s}
+		v.vet(sv, stringArgs(sv.Args))
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.EnabledPlugins)) {
 		id := "plugin:" + f.Path + "#" + name
@@ -248,63 +258,118 @@ func stringArgs(raw []json.RawMessage) []string {
 }
 
 // Launch maps a server's command line to the package or container it
-// fetches and runs: npx, bunx, pnpm dlx and yarn dlx (npm), uvx and pipx
-// run (pypi), docker and podman run (container).
+// fetches and runs: npx, bunx, pnpm dlx, yarn dlx and npm exec (npm), uvx,
+// uv tool run and pipx run (pypi), docker and podman run (container).
 func Launch(command string, args []string, loc inventory.Location) (inventory.Component, bool) {
+	l := parseLaunch(command, args)
+	if !l.ok {
+		return inventory.Component{}, false
+	}
+	switch l.eco {
+	case "docker":
+		c := l.image.Component(loc)
+		c.Properties["source"] = "mcp"
+		return c, true
+	}
+	return l.req.Component(loc, "mcp"), true
+}
+
+// A launch is a command line that fetches a package or image and runs it.
+type launch struct {
+	ok     bool
+	runner string // the fetching command as a user writes it: "npx", "uv tool run", "docker run"
+	eco    string // "npm", "pypi" or "docker"
+	spec   string // the package spec or image reference as written
+	option string // the option spec was given with ("--from", "-p"), or ""
+	req    containers.Req
+	image  containers.Image
+	// rest are the arguments after the first operand: for a package
+	// launch, those of the server it runs.
+	rest []string
+	// yes is set for npx -y / --yes, which installs without asking.
+	yes bool
+	// docker holds the options of docker run before the image.
+	docker []string
+}
+
+// pinned reports whether the launch names exact bytes or an exact version.
+func (l launch) pinned() bool {
+	if l.eco == "docker" {
+		return l.image.Pinned()
+	}
+	return l.req.Version != ""
+}
+
+func parseLaunch(command string, args []string) launch {
 	prog := strings.TrimSuffix(strings.TrimSuffix(path.Base(strings.ReplaceAll(command, "\\", "/")), ".cmd"), ".exe")
+	l := launch{runner: prog}
 	switch {
 	case prog == "npx" || prog == "bunx":
 	case (prog == "pnpm" || prog == "yarn") && len(args) > 0 && args[0] == "dlx":
-		args = args[1:]
+		l.runner, args = prog+" dlx", args[1:]
 	case prog == "npm" && len(args) > 0 && args[0] == "exec":
-		args = args[1:]
+		l.runner, args = "npm exec", args[1:]
 	case prog == "uvx":
+	case prog == "uv" && len(args) > 1 && args[0] == "tool" && args[1] == "run":
+		l.runner, args = "uv tool run", args[2:]
 	case prog == "pipx" && len(args) > 0 && args[0] == "run":
-		args = args[1:]
+		l.runner, args = "pipx run", args[1:]
 	case (prog == "docker" || prog == "podman") && len(args) > 0 && args[0] == "run":
-		ref := firstOperand(args[1:], dockerValued)
-		im, ok := containers.ParseImage(ref)
-		if !ok {
-			return inventory.Component{}, false
+		l.runner, l.eco = prog+" run", "docker"
+		i := firstOperand(args[1:], dockerValued)
+		if i < 0 {
+			return l
 		}
-		c := im.Component(loc)
-		c.Properties["source"] = "mcp"
-		return c, true
+		l.spec, l.docker, l.rest = args[1+i], args[1:1+i], args[2+i:]
+		l.image, l.ok = containers.ParseImage(l.spec)
+		return l
 	default:
-		return inventory.Component{}, false
+		return l
 	}
-	if prog == "uvx" || prog == "pipx" {
-		spec := optionValue(args, "--from", "--spec")
-		if spec == "" {
-			spec = firstOperand(args, pyValued)
+	if prog == "uvx" || l.runner == "uv tool run" || l.runner == "pipx run" {
+		l.eco = "pypi"
+		l.spec, l.option = optionValue(args, "--from", "--spec")
+		i := firstOperand(args, pyValued)
+		if i >= 0 {
+			l.rest = args[i+1:]
 		}
+		if l.option == "" {
+			if i < 0 {
+				return l
+			}
+			l.spec = args[i]
+		}
+		spec := l.spec
 		// uvx also takes name@version.
 		if n, v, ok := strings.Cut(spec, "@"); ok && !strings.Contains(spec, "://") {
 			spec = n + "==" + v
 		}
-		r, ok := containers.ParsePyPI(spec)
-		if !ok {
-			return inventory.Component{}, false
+		l.req, l.ok = containers.ParsePyPI(spec)
+		return l
+	}
+	l.eco = "npm"
+	l.spec, l.option = optionValue(args, "-p", "--package")
+	i := firstOperand(args, npmValued)
+	if i >= 0 {
+		l.rest = args[i+1:]
+		l.yes = slices.Contains(args[:i], "-y") || slices.Contains(args[:i], "--yes")
+	}
+	if l.option == "" {
+		if i < 0 {
+			return l
 		}
-		return r.Component(loc, "mcp"), true
+		l.spec = args[i]
 	}
-	spec := optionValue(args, "-p", "--package")
-	if spec == "" {
-		spec = firstOperand(args, npmValued)
-	}
-	r, ok := containers.ParseNPM(spec)
-	if !ok {
-		return inventory.Component{}, false
-	}
-	return r.Component(loc, "mcp"), true
+	l.req, l.ok = containers.ParseNPM(l.spec)
+	return l
 }
 
 var (
 	dockerValued = set("-e", "--env", "--env-file", "-v", "--volume", "--name", "-p", "--publish", "--network",
 		"-w", "--workdir", "--entrypoint", "-u", "--user", "--mount", "--platform", "-l", "--label", "--pull",
 		"-h", "--hostname", "--add-host", "--cap-add", "--cap-drop", "--security-opt", "--memory", "-m", "--cpus")
-	pyValued  = set("--python", "-p", "--with", "--index-url", "--extra-index-url", "-i", "--pip-args")
-	npmValued = set("--registry", "--cache", "--prefix", "-c", "--call")
+	pyValued  = set("--python", "-p", "--with", "--index-url", "--extra-index-url", "-i", "--pip-args", "--from", "--spec")
+	npmValued = set("--registry", "--cache", "--prefix", "-c", "--call", "-p", "--package")
 )
 
 func set(xs ...string) map[string]bool {
@@ -315,15 +380,16 @@ func set(xs ...string) map[string]bool {
 	return m
 }
 
-// firstOperand is the first argument that is not an option or an option's value.
-func firstOperand(args []string, valued map[string]bool) string {
+// firstOperand is the index of the first argument that is not an option
+// or an option's value, or -1.
+func firstOperand(args []string, valued map[string]bool) int {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
 			if i+1 < len(args) {
-				return args[i+1]
+				return i + 1
 			}
-			return ""
+			return -1
 		}
 		if strings.HasPrefix(a, "-") {
 			if valued[a] {
@@ -331,24 +397,25 @@ func firstOperand(args []string, valued map[string]bool) string {
 			}
 			continue
 		}
-		return a
+		return i
 	}
-	return ""
+	return -1
 }
 
-// optionValue is the value of the first of names given as "--x v" or "--x=v".
-func optionValue(args []string, names ...string) string {
+// optionValue is the value of the first of names given as "--x v" or
+// "--x=v", and the name it was given with; "" when none is.
+func optionValue(args []string, names ...string) (value, name string) {
 	for i, a := range args {
 		for _, n := range names {
 			if a == n && i+1 < len(args) {
-				return args[i+1]
+				return args[i+1], n
 			}
 			if v, ok := strings.CutPrefix(a, n+"="); ok {
-				return v
+				return v, n
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // Redacted stands in for a value that must not be reported.

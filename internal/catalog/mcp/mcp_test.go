@@ -6,8 +6,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/chainvet/chainvet/internal/catalog/manifest"
 	"github.com/chainvet/chainvet/internal/inventory"
@@ -16,7 +19,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-const fixtures = "../../../testdata/bom/mcp"
+const (
+	fixtures = "../../../testdata/bom/mcp"
+	// agentFixtures are the configs of the mcp/ rules, with benign twins.
+	agentFixtures = "../../../testdata/agent"
+)
 
 func scan(t testing.TB, target string) *inventory.Report {
 	t.Helper()
@@ -40,25 +47,43 @@ func TestGolden(t *testing.T) {
 	got = []byte(strings.ReplaceAll(string(got), fixtures+"/", ""))
 	golden := filepath.Join("testdata", "golden.json")
 	manifest.Golden(t, golden, got, *update)
-	for _, secret := range []string{"ghp_", "hunter2", "secretvalue", "fake-bearer", "sk-fake", "abc123", "alice", "FAKE"} {
+	for _, secret := range []string{"ghp_F", "hunter2", "secretvalue", "fake-bearer", "sk-fake", "abc123", "alice", "FAKE"} {
 		if strings.Contains(string(got), secret) {
 			t.Errorf("report contains %q from a URL", secret)
 		}
 	}
 }
 
+// TestManifest checks every fixture against its row; in testdata/agent
+// the rules reported must be exactly the row's.
 func TestManifest(t *testing.T) {
-	rows, err := manifest.Read(filepath.Join(fixtures, "MANIFEST.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		t.Run(r.Path, func(t *testing.T) {
-			rep := scan(t, filepath.Join(fixtures, r.Path))
-			for _, p := range r.Check(rep) {
-				t.Errorf("%s\n%s", p, manifest.Dump(rep))
-			}
-		})
+	for _, dir := range []string{fixtures, agentFixtures} {
+		rows, err := manifest.Read(filepath.Join(dir, "MANIFEST.tsv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			t.Run(filepath.Join(filepath.Base(dir), r.Path), func(t *testing.T) {
+				rep := scan(t, filepath.Join(dir, r.Path))
+				for _, p := range r.Check(rep) {
+					t.Errorf("%s\n%s", p, manifest.Dump(rep))
+				}
+				if dir != agentFixtures {
+					return
+				}
+				got := map[string]bool{}
+				for _, f := range rep.Findings {
+					got[f.Rule] = true
+				}
+				want := map[string]bool{}
+				for _, id := range r.Rules {
+					want[id] = true
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("rules (-want +got):\n%s\n%s", diff, manifest.Dump(rep))
+				}
+			})
+		}
 	}
 }
 
@@ -164,23 +189,46 @@ func TestStripJSONC(t *testing.T) {
 	}
 }
 
-type sink struct{ comps []inventory.Component }
+type sink struct {
+	comps    []inventory.Component
+	findings []inventory.Finding
+}
 
 func (s *sink) Component(c inventory.Component)       { s.comps = append(s.comps, c) }
-func (s *sink) Finding(inventory.Finding)             {}
+func (s *sink) Finding(f inventory.Finding)           { s.findings = append(s.findings, f) }
 func (s *sink) Scan(context.Context, *inventory.File) {}
 
+// shownRE is the end of an inline-secret finding's evidence: an optional
+// Authorization scheme, then at most a quoted prefix and the length.
+var shownRE = regexp.MustCompile(`: (?:\S+ )?(?:("(?:[^"\\]|\\.)*")… \(\d+ chars\)|a literal of \d+ chars)$`)
+
+// redacted reports whether evidence shows no more of a secret than its
+// first four characters and its length.
+func redacted(evidence string) bool {
+	m := shownRE.FindStringSubmatch(evidence)
+	if m == nil {
+		return false
+	}
+	if m[1] == "" {
+		return true
+	}
+	p, err := strconv.Unquote(m[1])
+	return err == nil && utf8.RuneCountInString(p) <= 4
+}
+
 func FuzzPlugins(f *testing.F) {
-	filepath.WalkDir(fixtures, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				f.Fatal(err)
+	for _, dir := range []string{fixtures, agentFixtures} {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					f.Fatal(err)
+				}
+				f.Add(b)
 			}
-			f.Add(b)
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(StripJSONC(b)) != len(b) {
 			t.Fatal("StripJSONC changed the length")
@@ -196,6 +244,11 @@ func FuzzPlugins(f *testing.F) {
 		for _, c := range s.comps {
 			if c.ID == "" {
 				t.Errorf("component without ID: %+v", c)
+			}
+		}
+		for _, fd := range s.findings {
+			if fd.Rule == RuleSecret && !redacted(fd.Evidence) {
+				t.Errorf("evidence shows more than four characters of a value: %q", fd.Evidence)
 			}
 		}
 	})
