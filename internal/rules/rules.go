@@ -41,6 +41,7 @@ var All = slices.Concat(
 	advisoryRules,
 	mcpRules,
 	suppressRules,
+	codeRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.

@@ -6,6 +6,14 @@
 // or runs it; only literal arguments are believed. Notebooks are read as
 // the concatenation of their code cells, so imports in one cell resolve
 // names in the next, and locations name the cell: nb.ipynb#cell-3, line 2.
+//
+// From the same tokenization it reports the code/ rules (code.go, taint.go):
+// loaders that run code (torch.load without weights_only, pickle and its
+// kin, torch.hub.load, Keras without safe mode, trust_remote_code), hub
+// loads not pinned to a commit, agent tools that hand a model a shell, a
+// model's output reaching eval, a shell or SQL within one function, and a
+// notebook's unpinned pip installs. Findings carry line and byte column,
+// and for a notebook the cell, with lines counted within it.
 package aicode
 
 import (
@@ -117,7 +125,8 @@ func (References) Catalog(ctx context.Context, f *inventory.File, s inventory.Si
 			return err
 		}
 		limitFinding(s, f.Path, res.Limit)
-		python(res, src, func(line int) inventory.Location { return inventory.Location{Path: f.Path, Line: line} }, r)
+		hubs := python(res, src, func(line int) inventory.Location { return inventory.Location{Path: f.Path, Line: line} }, r)
+		(&checker{res: res, src: src, at: filePlace(f.Path, src), s: s}).check(hubs)
 	case notebookFile:
 		if err := notebook(ctx, f.Path, src, r, s); err != nil {
 			return err
@@ -144,14 +153,20 @@ func limitFinding(s inventory.Sink, path, limit string) {
 
 // pythonNeedles are words one of which every Python file this cataloger
 // reports anything from must contain: the loader calls it recognises, the
-// modules of the SDKs it knows, and the environment lookups it reads key
-// names from. A file with none is not tokenised: on a large tree most
-// files are skipped by one pass of bytes.Contains.
+// modules of the SDKs it knows, the environment lookups it reads key
+// names from, and the words of the code rules (the modules whose loaders
+// unpickle, the keywords they judge, the model-output expressions). A
+// file with none is not tokenised: on a large tree most files are skipped
+// by a few passes of bytes.Contains.
 var pythonNeedles = func() [][]byte {
 	words := []string{
 		"from_pretrained", "hf_hub_download", "snapshot_download", "pipeline", "SentenceTransformer",
 		"CrossEncoder", "load_dataset", "hub", "vllm", "LLM", "ollama", "litellm", "boto3",
 		"huggingface_hub", "InferenceClient", "langchain", "llama_index", "environ", "getenv",
+		// The code rules.
+		"torch", "pickle", "Pickle", "dill", "joblib", "shelve", "allow_pickle", "keras", "trust_remote_code",
+		"allow_dangerous", "load_local", "choices", "content[", "output_text", "generations",
+		"generate_content", "invoke(", "completion", "send_message",
 	}
 	for _, m := range sdkModules {
 		top, _, _ := strings.Cut(m.module, ".")
@@ -164,10 +179,35 @@ var pythonNeedles = func() [][]byte {
 	return out
 }()
 
-func mentionsAny(src []byte) bool {
+// needleIndex maps the first two bytes of the needles to the needles
+// that start so (group numbers from 1; 0 is none), so that mentionsAny
+// reads each byte of a file once instead of once per needle. Read-only
+// after initialisation.
+var needleIndex, needleGroups = func() (*[1 << 16]uint8, [][][]byte) {
+	var t [1 << 16]uint8
+	groups := [][][]byte{nil}
 	for _, n := range pythonNeedles {
-		if bytes.Contains(src, n) {
-			return true
+		k := uint16(n[0])<<8 | uint16(n[1])
+		if t[k] == 0 {
+			t[k] = uint8(len(groups))
+			groups = append(groups, nil)
+		}
+		groups[t[k]] = append(groups[t[k]], n)
+	}
+	return &t, groups
+}()
+
+// mentionsAny reports whether src holds one of pythonNeedles.
+func mentionsAny(src []byte) bool {
+	for i := 0; i+1 < len(src); i++ {
+		g := needleIndex[uint16(src[i])<<8|uint16(src[i+1])]
+		if g == 0 {
+			continue
+		}
+		for _, n := range needleGroups[g] {
+			if bytes.HasPrefix(src[i:], n) {
+				return true
+			}
 		}
 	}
 	return false

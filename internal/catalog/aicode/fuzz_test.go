@@ -25,7 +25,13 @@ func (c *collect) Scan(context.Context, *inventory.File) {}
 var names = []string{"app.py", "eval.ipynb", "Modelfile", "serve.sh", "docker-compose.yml"}
 
 func addSeeds(f *testing.F) {
-	err := filepath.WalkDir(fixtures, func(p string, d os.DirEntry, err error) error {
+	for _, dir := range []string{fixtures, codeFixtures} {
+		addSeedsFrom(f, dir)
+	}
+}
+
+func addSeedsFrom(f *testing.F, dir string) {
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -72,6 +78,16 @@ func FuzzCatalog(f *testing.F) {
 			}
 			if len(c.Locations) == 0 {
 				t.Errorf("component %s has no location", c.ID)
+			}
+		}
+		lines := bytes.Count(b, []byte("\n")) + bytes.Count(b, []byte("\r")) + 1
+		for _, x := range s.findings {
+			if !strings.HasPrefix(x.Rule, "code/") {
+				continue
+			}
+			if x.Line < 1 || x.Cell == 0 && x.Line > lines || x.Column < 1 || x.Column > len(b)+1 || x.Cell < 0 ||
+				len(x.Evidence) > maxEvidence+len("…") || x.Remediation == "" {
+				t.Errorf("bad code finding %+v", x)
 			}
 		}
 	})

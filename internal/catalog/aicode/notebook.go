@@ -74,6 +74,7 @@ func notebook(ctx context.Context, path string, src []byte, r *refs, s inventory
 			t := strings.TrimSpace(l)
 			if strings.HasPrefix(t, "!") || strings.HasPrefix(t, "%") {
 				pipInstall(t, inventory.Location{Path: fmt.Sprintf("%s#cell-%d", path, i+1), Line: j + 1}, r)
+				installPins(t, s, inventory.Finding{Path: path, Cell: i + 1, Line: j + 1, Column: len(l) - len(strings.TrimLeft(l, " \t")) + 1})
 				l = ""
 			}
 			code.WriteString(l)
@@ -104,7 +105,18 @@ func notebook(ctx context.Context, path string, src []byte, r *refs, s inventory
 		return err
 	}
 	limitFinding(s, path, res.Limit)
-	python(res, b, loc, r)
+	hubs := python(res, b, loc, r)
+	at := func(f *inventory.Finding, off, line int) {
+		l := loc(line)
+		f.Path, f.Line, f.Column = path, l.Line, column(b, off)
+		for k := len(spans) - 1; k >= 0; k-- {
+			if line >= spans[k].first {
+				f.Cell = spans[k].cell
+				break
+			}
+		}
+	}
+	(&checker{res: res, src: b, at: at, s: s}).check(hubs)
 	return nil
 }
 
@@ -156,4 +168,103 @@ func pipInstall(line string, loc inventory.Location, r *refs) {
 		r.add(inventory.Component{ID: p, PURL: p, Kind: inventory.KindPackage, Name: name, Version: version,
 			Dependency: inventory.Direct, Properties: props}, loc)
 	}
+}
+
+// pinnedVCS is a VCS or archive URL pinned to a commit: pkg @ git+https://…@<sha>.
+var pinnedVCS = regexp.MustCompile(`@[0-9a-f]{40}(#.*)?$`)
+
+// installPins reports the requirements of a notebook's "!pip install",
+// "%pip install", "!uv pip install" or "!conda install" line that are not
+// pinned to one version (code/notebook-pip-unpinned): medium for names,
+// ranges, URLs and VCS links without a commit; low for requirement files,
+// which are vetted where they are. Local paths are the project's own.
+// where holds the finding's path, cell, line and column.
+func installPins(line string, s inventory.Sink, where inventory.Finding) {
+	f := strings.Fields(strings.TrimLeft(line, "!%"))
+	i := 0
+	for i < len(f) && (f[i] == "python" || f[i] == "python3" || f[i] == "-m" || f[i] == "uv" ||
+		f[i] == "{sys.executable}" || f[i] == "$sys.executable" || f[i] == "-q" || f[i] == "--quiet") {
+		i++
+	}
+	if i+1 >= len(f) || f[i+1] != "install" {
+		return
+	}
+	conda := false
+	switch f[i] {
+	case "pip", "pip3":
+	case "conda", "mamba", "micromamba":
+		conda = true
+	default:
+		return
+	}
+	var loose, files []string
+	args := f[i+2:]
+	for k := 0; k < len(args); k++ {
+		a := strings.Trim(args[k], `"'`)
+		if strings.HasPrefix(a, "-") {
+			opt, val, hasVal := strings.Cut(a, "=")
+			switch opt {
+			case "-r", "--requirement":
+				if !hasVal && k+1 < len(args) {
+					k++
+					val = strings.Trim(args[k], `"'`)
+				}
+				files = append(files, val)
+			case "-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target",
+				"--prefix", "--root", "-n", "--name", "-p", "--channel", "--src":
+				if !hasVal {
+					k++
+				}
+			case "-e", "--editable":
+				if !hasVal && k+1 < len(args) {
+					k++
+					val = strings.Trim(args[k], `"'`)
+				}
+				if !localPath(val) && !pinnedVCS.MatchString(val) {
+					loose = append(loose, val)
+				}
+			}
+			continue
+		}
+		switch {
+		case localPath(a):
+		case strings.Contains(a, "://") || strings.HasPrefix(a, "git+"):
+			if !pinnedVCS.MatchString(a) {
+				loose = append(loose, a)
+			}
+		case conda:
+			// conda pins with name==version or name=version=build; a
+			// single "=" matches every version starting so.
+			name, rest, _ := strings.Cut(a, "=")
+			if !strings.Contains(rest, "=") || strings.ContainsAny(rest, "*<>,|") || name == "" {
+				loose = append(loose, a)
+			}
+		default:
+			m := pipSpec.FindStringSubmatch(a)
+			if m == nil || !strings.HasPrefix(m[3], "==") || strings.ContainsAny(m[3], "*,") || strings.HasPrefix(m[3], "===") {
+				loose = append(loose, a)
+			}
+		}
+	}
+	switch {
+	case len(loose) > 0:
+		where.Severity = inventory.Medium
+		where.Message = fmt.Sprintf("the notebook installs %s without pinning an exact version: each run may install a different release, or a hijacked one", strings.Join(loose, ", "))
+		where.Remediation = "pin every requirement to the version you tested: %pip install name==X.Y.Z (VCS links to a commit: git+https://…@<40-hex sha>), or install from a requirements file with == pins and --require-hashes"
+	case len(files) > 0:
+		where.Severity = inventory.Low
+		where.Message = fmt.Sprintf("the notebook installs from %s: its pins are vetted where the file is, not here", strings.Join(files, ", "))
+		where.Remediation = fmt.Sprintf("make sure %s pins every requirement with == (and hashes); scan it with chainvet", strings.Join(files, ", "))
+	default:
+		return
+	}
+	where.Rule = RulePipUnpinned
+	where.Evidence = evidence([]byte(strings.TrimSpace(line)), 0, len(line))
+	s.Finding(where)
+}
+
+// localPath says whether an install argument is a path on disk.
+func localPath(a string) bool {
+	return a == "." || strings.HasPrefix(a, "./") || strings.HasPrefix(a, "../") || strings.HasPrefix(a, "/") ||
+		strings.HasPrefix(a, "~") || strings.HasPrefix(a, "file:") || strings.HasSuffix(a, ".whl") && !strings.Contains(a, "://")
 }

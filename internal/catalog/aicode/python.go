@@ -23,8 +23,9 @@ var localBuilders = map[string]bool{
 // report as a call.
 var environRE = regexp.MustCompile(`environ\s*\[\s*["']([A-Za-z_][A-Za-z0-9_]{0,127})["']\s*\]`)
 
-// python reads the references of one scanned Python source into r.
-func python(res *pysource.Result, src []byte, loc locator, r *refs) {
+// python reads the references of one scanned Python source into r, and
+// returns the hub models and datasets it loads, for code/hub-unpinned.
+func python(res *pysource.Result, src []byte, loc locator, r *refs) []hubRef {
 	used := map[string]*service{}
 	use := func(id, sdk string, l inventory.Location) *service {
 		s := used[id]
@@ -50,17 +51,24 @@ func python(res *pysource.Result, src []byte, loc locator, r *refs) {
 		}
 	}
 	var env []string
+	var hubs []hubRef
 	for _, c := range res.Calls {
 		if !c.Called {
 			continue
 		}
 		l := loc(c.Line)
+		addModel := func(kind inventory.Kind, repo, revision, loader string, l inventory.Location) {
+			if m, ok := hfModel(kind, repo, revision, loader); ok {
+				r.add(m, l)
+				hubs = append(hubs, hubRef{c, m})
+			}
+		}
 		name := c.Resolved
 		last := name[strings.LastIndexByte(name, '.')+1:]
 		switch {
 		case last == "from_pretrained":
 			if repo := arg(c, 0, "pretrained_model_name_or_path"); repo != "" {
-				addModel(r, inventory.KindModel, repo, kw(c, "revision"), "from_pretrained", l)
+				addModel(inventory.KindModel, repo, kw(c, "revision"), "from_pretrained", l)
 			}
 		case last == "hf_hub_download" || last == "snapshot_download":
 			kind := inventory.KindModel
@@ -68,19 +76,19 @@ func python(res *pysource.Result, src []byte, loc locator, r *refs) {
 				kind = inventory.KindDataset
 			}
 			if repo := arg(c, 0, "repo_id"); repo != "" && kw(c, "repo_type") != "space" {
-				addModel(r, kind, repo, kw(c, "revision"), last, l)
+				addModel(kind, repo, kw(c, "revision"), last, l)
 			}
 		case name == "transformers.pipeline" || name == "pipeline":
 			if repo := kw(c, "model"); repo != "" {
-				addModel(r, inventory.KindModel, repo, kw(c, "revision"), "pipeline", l)
+				addModel(inventory.KindModel, repo, kw(c, "revision"), "pipeline", l)
 			}
 		case strings.HasSuffix(name, "SentenceTransformer") || strings.HasSuffix(name, "CrossEncoder"):
 			if repo := arg(c, 0, "model_name_or_path"); repo != "" {
-				addModel(r, inventory.KindModel, repo, kw(c, "revision"), last, l)
+				addModel(inventory.KindModel, repo, kw(c, "revision"), last, l)
 			}
 		case name == "vllm.LLM":
 			if repo := arg(c, 0, "model"); repo != "" {
-				addModel(r, inventory.KindModel, repo, kw(c, "revision"), "vllm", l)
+				addModel(inventory.KindModel, repo, kw(c, "revision"), "vllm", l)
 			}
 		case name == "torch.hub.load":
 			if kw(c, "source") != "local" {
@@ -90,7 +98,7 @@ func python(res *pysource.Result, src []byte, loc locator, r *refs) {
 			}
 		case name == "datasets.load_dataset" || name == "load_dataset":
 			if repo := arg(c, 0, "path"); repo != "" && !localBuilders[repo] {
-				addModel(r, inventory.KindDataset, repo, kw(c, "revision"), "load_dataset", l)
+				addModel(inventory.KindDataset, repo, kw(c, "revision"), "load_dataset", l)
 			}
 		case strings.HasPrefix(name, "ollama.") && slices.Contains([]string{"pull", "chat", "generate", "embed", "embeddings", "show", "create"}, last):
 			if m, ok := ollamaModel(arg(c, 0, "model"), "ollama."+last); ok {
@@ -162,6 +170,7 @@ func python(res *pysource.Result, src []byte, loc locator, r *refs) {
 			r.add(inventory.Component{ID: c.ID}, l)
 		}
 	}
+	return hubs
 }
 
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)

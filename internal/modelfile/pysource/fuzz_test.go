@@ -22,6 +22,8 @@ func FuzzScan(f *testing.F) {
 	for _, s := range []string{
 		"import os\nos.system('x')\n", "f'{a!r:>{b}}'", "x = '''\n", "__import__('os').popen(1)",
 		"getattr(os, 'system')('id')", "from . import (a,\n b)", "f\"{f'{g()}'}\"", "a(\\\n)", "rb'\\x00'",
+		"def f():\n\tx = r.choices[0].text\n\texec(x)\n", "a, *b = c = lambda d=1: d\nx **= 2; y: T = z\n",
+		"async def g(): y = x['k'][i].t()\nclass C:\n  def m(s): s.v += 1\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -50,6 +52,35 @@ func FuzzScan(f *testing.F) {
 			if im.Line < 1 || im.Line > lines || im.Module == "" {
 				t.Fatalf("bad import %+v", im)
 			}
+		}
+		for i, fn := range r.Funcs {
+			if fn.Start < 0 || fn.End < fn.Start || fn.End > len(b) || fn.Parent >= i || fn.Parent < -1 {
+				t.Fatalf("func %+v outside the source or its parents", fn)
+			}
+			if p := fn.Parent; p >= 0 && (fn.Start < r.Funcs[p].Start || fn.End > r.Funcs[p].End) {
+				t.Fatalf("func %+v not inside its parent %+v", fn, r.Funcs[p])
+			}
+		}
+		for _, a := range r.Assigns {
+			if len(a.Targets) == 0 || a.Start < a.Offset || a.End < a.Start || a.End > len(b) || a.Func >= len(r.Funcs) {
+				t.Fatalf("bad assignment %+v", a)
+			}
+			for _, c := range r.Chains(a.Start, a.End) {
+				if c == "" || len(c) > maxChainLen {
+					t.Fatalf("bad chain %q", c)
+				}
+			}
+		}
+		for _, c := range r.Calls {
+			if c.End < c.Offset || c.End > len(b) || c.Func >= len(r.Funcs) {
+				t.Fatalf("call %+v ends outside the source", c)
+			}
+			if c.Func >= 0 && (c.Offset < r.Funcs[c.Func].Start || c.Offset >= r.Funcs[c.Func].End) {
+				t.Fatalf("call %+v outside its func %+v", c, r.Funcs[c.Func])
+			}
+		}
+		if len(r.Chains(0, len(b))) > maxChains {
+			t.Fatal("too many chains")
 		}
 		if r.Syntax != nil && (r.Syntax.Line < 1 || r.Syntax.Offset < 0 || r.Syntax.Offset > len(b)) {
 			t.Fatalf("syntax error %+v outside the source", r.Syntax)

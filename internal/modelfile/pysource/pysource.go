@@ -12,6 +12,14 @@
 // time, assignments of functions to variables) is beyond a tokenizer; the
 // callers judge imports as well as calls for that reason.
 //
+// A thin statement layer sits over the tokens: Result.Funcs are the def
+// bodies (by indentation, as CPython's INDENT and DEDENT would give them),
+// Result.Assigns the assignment statements with the names they bind, and
+// Result.Chains the names an expression mentions, written with their
+// attributes, subscripts and calls ("resp.choices[].message.content").
+// That is enough for a caller to follow a value through the assignments of
+// one function; it is not a parser, and says nothing of control flow.
+//
 // Scan stops at its Limits and says so in Result.Limit: a cut-short scan is
 // never clean.
 package pysource
@@ -76,10 +84,16 @@ type Call struct {
 	// so builtins read "eval", "exec", "open".
 	Resolved string
 	Called   bool
+	// Func is the index in Result.Funcs of the innermost def the use is
+	// in, or -1 at module level.
+	Func int
 	// Via says how an evasion reached the name: "getattr" or "__import__".
 	Via    string
 	Line   int
 	Offset int
+	// End is the offset just past the call's ")" (or past the name, for
+	// a reference): src[Offset:End] is the use as written.
+	End int
 	// Args are the call's arguments, at most Limits.Args of them.
 	Args []Arg
 }
@@ -118,8 +132,14 @@ type Result struct {
 	// Syntax is the first place the tokenizer could not follow; what
 	// precedes it and what it resynchronised on afterwards are reported.
 	Syntax *SyntaxError
+	// Funcs are the defs, in source order; Assigns the assignment
+	// statements (see Assign for which).
+	Funcs   []Func
+	Assigns []Assign
 	// Limit names the limit that cut the scan short, if one did.
 	Limit string
+	// l keeps the tokens for Chains.
+	l *lexer
 }
 
 // Scan reads src. The error is only for ctx; malformed source and limits
@@ -146,8 +166,11 @@ func Scan(ctx context.Context, src []byte, lim Limits) (*Result, error) {
 	if res.Limit == "" {
 		res.Limit = l.limit
 	}
+	l.ctx = nil // the Result outlives the scan
+	res.l = l
 	w := &walker{l: l, res: res, aliases: map[string]string{}}
 	w.imports()
+	w.statements()
 	w.calls()
 	return res, nil
 }
@@ -176,6 +199,10 @@ type walker struct {
 	// stmts are the token ranges of import statements, in order: the
 	// names they bind are not uses.
 	stmts [][2]int
+	// indents are the indentation of each def in res.Funcs; scopes mark
+	// the def holding each logical line, by offset.
+	indents []int
+	scopes  []scopeMark
 }
 
 func (w *walker) text(i int) string {
@@ -363,7 +390,8 @@ func (w *walker) calls() {
 				name, _ := w.dotted(i)
 				resolved := w.resolve(name)
 				if strings.Contains(name, ".") || strings.Contains(resolved, ".") {
-					w.res.Calls = append(w.res.Calls, Call{Name: name, Resolved: resolved, Line: int(t.line), Offset: int(t.start)})
+					w.res.Calls = append(w.res.Calls, Call{Name: name, Resolved: resolved, Line: int(t.line), Offset: int(t.start),
+						End: int(toks[next-1].end), Func: w.funcAt(int(t.start))})
 				}
 			}
 			i = next - 1
@@ -371,13 +399,23 @@ func (w *walker) calls() {
 		}
 		name, _ := w.dotted(i)
 		resolved := w.resolve(name)
-		c := Call{Name: name, Resolved: resolved, Called: true, Line: int(toks[i].line), Offset: int(toks[i].start)}
+		c := Call{Name: name, Resolved: resolved, Called: true, Line: int(toks[i].line), Offset: int(toks[i].start), Func: w.funcAt(int(toks[i].start))}
 		end := w.args(next, &c)
+		c.End = w.endOf(end)
 		w.res.Calls = append(w.res.Calls, c)
 		w.evasion(c, end)
 		// Continue inside the argument list: calls in arguments count.
 		i = next
 	}
+}
+
+// endOf returns the offset just past token i, or the end of the source
+// when i is past the tokens.
+func (w *walker) endOf(i int) int {
+	if i < len(w.l.toks) {
+		return int(w.l.toks[i].end)
+	}
+	return len(w.l.src)
 }
 
 // dottedEnd returns the index after the name chain starting at token i.
@@ -489,9 +527,9 @@ func (w *walker) evasion(c Call, end int) {
 	if name == "" {
 		return
 	}
-	e := Call{Name: name, Resolved: name, Via: via, Line: c.Line, Offset: c.Offset, Called: w.is(end+1, tOp, "(")}
+	e := Call{Name: name, Resolved: name, Via: via, Line: c.Line, Offset: c.Offset, Func: c.Func, Called: w.is(end+1, tOp, "("), End: w.endOf(end)}
 	if e.Called {
-		w.args(end+1, &e)
+		e.End = w.endOf(w.args(end+1, &e))
 	}
 	w.res.Calls = append(w.res.Calls, e)
 }

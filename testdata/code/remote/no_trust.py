@@ -1,0 +1,4 @@
+from transformers import AutoModel
+
+# never pass trust_remote_code=True here
+model = AutoModel.from_pretrained("microsoft/phi-2", revision="0123456789abcdef0123456789abcdef01234567", trust_remote_code=False)

@@ -1,0 +1,3 @@
+import torch
+
+model = torch.jit.load("model.ts")
