@@ -22,6 +22,7 @@ import (
 	"github.com/chainvet/chainvet/internal/catalog/python"
 	"github.com/chainvet/chainvet/internal/catalog/repo"
 	catsafetensors "github.com/chainvet/chainvet/internal/catalog/safetensors"
+	"github.com/chainvet/chainvet/internal/catalog/secrets"
 	"github.com/chainvet/chainvet/internal/catalog/templates"
 	"github.com/chainvet/chainvet/internal/catalog/tensorflow"
 	"github.com/chainvet/chainvet/internal/catalog/workflows"
@@ -75,6 +76,7 @@ func Catalogers(cfg Config) []inventory.Cataloger {
 		gomod.Go{},
 		aicode.References{},
 		pkgcode.Pkgcode{},
+		secrets.Secrets{},
 		confusion.Indexes{},
 		datasets.Files{},
 		onnx.ONNX{},

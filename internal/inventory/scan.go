@@ -114,7 +114,9 @@ func Sort(r *Report) {
 		return cmp.Or(
 			strings.Compare(a.Path, b.Path),
 			cmp.Compare(offset(a), offset(b)),
+			cmp.Compare(a.Cell, b.Cell),
 			cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column),
 			strings.Compare(a.Rule, b.Rule),
 			strings.Compare(a.Evidence, b.Evidence),
 		)

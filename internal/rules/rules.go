@@ -42,6 +42,7 @@ var All = slices.Concat(
 	mcpRules,
 	suppressRules,
 	codeRules,
+	secretRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.

@@ -1,0 +1,5 @@
+import os
+from huggingface_hub import login
+
+login(token=os.environ["HF_TOKEN"])  # e.g. hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+HF_TOKEN = "<your-token>"

@@ -1,0 +1,2 @@
+DEBUG = False
+PAYMENTS_SECRET = "f1_HFuk8VRF7H7FMXdUtmXuwlmK_Rxacv1yyXxUG"

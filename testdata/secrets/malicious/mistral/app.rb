@@ -1,0 +1,3 @@
+require 'mistral'
+
+MISTRAL_API_KEY = 'pY1almvJJTsg4lPtDWRLCtZgXiNKWsmf'

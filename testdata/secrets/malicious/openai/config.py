@@ -1,0 +1,4 @@
+import openai
+
+OPENAI_API_KEY = "sk-proj-WjsKrJAXUusVVuyssOf0J8KpTLdavAs3DbZWQhvvx363hCcf78y97O_uJyP7rnMXnYhAyv9noD8R0Q8c-MsIwmfgDFeV7O9_nmHh_JFnHZGbFEZxdbVVmliWKO8ioa5dYh2NdBWflcpjaxvHDRe3vjxJtcog"
+client = openai.OpenAI(api_key=OPENAI_API_KEY)
