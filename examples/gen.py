@@ -216,6 +216,8 @@ content-hash = "0000000000000000000000000000000000000000000000000000000000000000
     ".github/workflows/ci.yml": """\
 name: ci
 on: [push]
+permissions:
+  contents: read
 jobs:
   test:
     runs-on: ubuntu-latest

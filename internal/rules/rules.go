@@ -34,6 +34,8 @@ var All = slices.Concat(
 	tensorflowRules,
 	repoRules,
 	bomRules,
+	workflowRules,
+	containerRules,
 	squatRules,
 	pkgcodeRules,
 	confusionRules,

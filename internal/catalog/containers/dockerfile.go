@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/chainvet/chainvet/internal/inventory"
@@ -27,15 +28,24 @@ type Dockerfile struct{}
 func (Dockerfile) Name() string { return "containers/dockerfile" }
 
 // Wants takes files named like Dockerfiles, and files whose first
-// instruction is an upper-case FROM (Python's "from x import y" is not).
+// instruction is an upper-case FROM (Python's "from x import y" is not),
+// unless they are Ollama Modelfiles.
 func (Dockerfile) Wants(f *inventory.File) bool {
 	n := strings.ToLower(f.Name)
 	if n == "dockerfile" || n == "containerfile" || strings.HasSuffix(n, ".dockerfile") ||
 		strings.HasPrefix(n, "dockerfile.") || strings.HasPrefix(n, "containerfile.") {
 		return true
 	}
+	// Ollama Modelfiles also start with FROM; their FROM names a model.
+	if n == "modelfile" || strings.HasPrefix(n, "modelfile.") || strings.HasSuffix(n, ".modelfile") ||
+		modelfileRE.Match(f.Head) {
+		return false
+	}
 	return firstIsFrom(f.Head)
 }
+
+// modelfileRE finds an instruction only Ollama Modelfiles have.
+var modelfileRE = regexp.MustCompile(`(?m)^\s*(PARAMETER|TEMPLATE|SYSTEM|ADAPTER|MESSAGE)\s`)
 
 var fromRE = regexp.MustCompile(`^FROM\s+(--\S+\s+)*[A-Za-z0-9$][^\s]*(\s+(AS|as)\s+\S+)?\s*$`)
 
@@ -58,6 +68,27 @@ type instruction struct {
 	Line int    // 1-based line of its first line
 	Cmd  string // upper case
 	Args string
+	// Text is the instruction with continuations joined; segs map its
+	// offsets back to lines and columns.
+	Text string
+	segs []segment
+	// Body is a heredoc's text, which starts on line BodyLine.
+	Body     string
+	BodyLine int
+}
+
+// A segment is where one physical line's text starts in a joined
+// instruction: at offset off, from 1-based line and column.
+type segment struct{ off, line, col int }
+
+// pos maps an offset in Text back to its line and 1-based byte column.
+func (in instruction) pos(off int) (line, col int) {
+	i := sort.Search(len(in.segs), func(i int) bool { return in.segs[i].off > off }) - 1
+	if i < 0 {
+		return in.Line, 1
+	}
+	s := in.segs[i]
+	return s.line, s.col + off - s.off
 }
 
 // parse splits text into instructions. Heredoc bodies are skipped: they
@@ -65,13 +96,16 @@ type instruction struct {
 func parse(text string) (ins []instruction, truncated bool) {
 	lines := strings.Split(text, "\n")
 	for i := 0; i < len(lines); i++ {
-		t := strings.TrimSpace(strings.TrimSuffix(lines[i], "\r"))
+		raw := strings.TrimSuffix(lines[i], "\r")
+		t := strings.TrimSpace(raw)
 		if t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
 		start := i + 1
 		var b strings.Builder
+		var segs []segment
 		for {
+			segs = append(segs, segment{off: b.Len(), line: i + 1, col: strings.Index(raw, t) + 1})
 			cont := strings.HasSuffix(t, "\\")
 			b.WriteString(strings.TrimSuffix(t, "\\"))
 			if !cont || i+1 >= len(lines) {
@@ -86,21 +120,26 @@ func parse(text string) (ins []instruction, truncated bool) {
 			if i >= len(lines) {
 				break
 			}
-			t = strings.TrimSpace(strings.TrimSuffix(lines[i], "\r"))
+			raw = strings.TrimSuffix(lines[i], "\r")
+			t = strings.TrimSpace(raw)
 		}
 		full := b.String()
 		cmd, args, _ := strings.Cut(full, " ")
-		in := instruction{Line: start, Cmd: strings.ToUpper(cmd), Args: strings.TrimSpace(args)}
+		in := instruction{Line: start, Cmd: strings.ToUpper(cmd), Args: strings.TrimSpace(args), Text: full, segs: segs}
 		if len(ins) == MaxInstructions {
 			return ins, true
 		}
-		ins = append(ins, in)
 		if m := heredocRE.FindStringSubmatch(full); m != nil {
+			body := i + 1
 			for i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != m[1] {
 				i++
 			}
+			if body < len(lines) {
+				in.Body, in.BodyLine = strings.Join(lines[body:min(i+1, len(lines))], "\n"), body+1
+			}
 			i++
 		}
+		ins = append(ins, in)
 	}
 	return ins, false
 }
@@ -146,6 +185,8 @@ func (d Dockerfile) Catalog(ctx context.Context, f *inventory.File, s inventory.
 		}
 	}
 	var unresolved []string
+	rep := reporter{s: s, path: f.Path, self: selfID}
+	rep.syntax(buf)
 	for i, in := range ins {
 		if i&0xff == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -182,10 +223,14 @@ func (d Dockerfile) Catalog(ctx context.Context, f *inventory.File, s inventory.
 			c := im.Component(loc)
 			c.Properties["source"] = "dockerfile"
 			add(c)
+			rep.base(in, im, c.ID)
 		case "RUN":
 			for _, r := range installs(expand(in.Args, args), distro) {
 				add(r.Component(loc, "dockerfile"))
 			}
+			rep.run(in)
+		case "ADD":
+			rep.add(in)
 		}
 	}
 	self.DependsOn = deps

@@ -29,6 +29,14 @@ func FuzzDockerfile(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("FROM a\\\n"))
+	more, _ := filepath.Glob("../../../testdata/ci/docker/*/Dockerfile")
+	for _, p := range more {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := inventory.NewFile("Dockerfile", strings.NewReader(string(b)), int64(len(b)), nil)
 		if err != nil {
@@ -37,6 +45,11 @@ func FuzzDockerfile(f *testing.F) {
 		var s sink
 		if err := (Dockerfile{}).Catalog(context.Background(), file, &s); err != nil {
 			t.Fatal(err)
+		}
+		for _, x := range s.findings {
+			if x.Line <= 0 || x.Column <= 0 || x.Remediation == "" || len(x.Evidence) > MaxEvidence+len("…") {
+				t.Errorf("bad finding %+v", x)
+			}
 		}
 		for _, c := range s.comps {
 			if c.ID == "" || (c.Kind == inventory.KindPackage && !utf8.ValidString(c.Name)) {

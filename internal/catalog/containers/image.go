@@ -8,6 +8,12 @@
 // images), and RUN lines are split into shell commands whose pip, npm,
 // apt-get and apk installs give package components with the names and
 // versions as written.
+//
+// The same reading reports risks (risks.go): base images without a digest,
+// ADD of URLs without --checksum, and in RUN lines and RUN heredocs the
+// risky commands ScanShell finds — downloads piped to a shell, pip and npm
+// installs without exact versions. ScanShell is shared with the CI
+// cataloger; it lexes text and never runs it.
 package containers
 
 import (

@@ -7,9 +7,17 @@
 // and services (pkg:docker), and GitLab includes. The YAML is read into a
 // node tree for line numbers; aliases are not followed, so a small file
 // cannot expand into a large one.
+//
+// The same walk reports what makes a pipeline unsafe (risks.go): actions,
+// includes and images not pinned to a commit or digest, pull request code
+// checked out under privileged triggers, outsider-written contexts pasted
+// into scripts, token permissions, and shell commands that run downloads
+// or install unpinned packages (containers.ScanShell). Every finding names
+// the line and byte column of what it quotes.
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -84,6 +92,8 @@ type walker struct {
 	seen  map[string]bool
 	nodes int
 	local []string
+	buf   []byte   // the file as read
+	lines []string // buf split at newlines, made when first needed
 }
 
 func (w *walker) add(c inventory.Component) {
@@ -105,7 +115,7 @@ func (c CI) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) (e
 	if _, err := f.ReadAt(buf, 0); err != nil && err != io.EOF {
 		return fmt.Errorf("%s: %w", f.Path, err)
 	}
-	w := &walker{f: f, s: s, seen: map[string]bool{}}
+	w := &walker{f: f, s: s, seen: map[string]bool{}, buf: buf}
 	w.self = inventory.FileComponentID(inventory.KindWorkflow, f.Path)
 	if f.Component != "" {
 		w.self = f.Component
@@ -145,13 +155,16 @@ func (c CI) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink) (e
 	switch fl {
 	case githubWorkflow:
 		w.githubJobs(ctx, mapping(root, "jobs"))
+		w.githubRisks(root)
 	case githubAction:
 		runs := mapping(root, "runs")
 		for _, st := range items(mapping(runs, "steps")) {
 			w.uses(mapping(st, "uses"))
 		}
+		w.steps(items(mapping(runs, "steps")), map[string]bool{}, nil, false)
 		if img := mapping(runs, "image"); img != nil && strings.HasPrefix(img.Value, "docker://") {
-			w.image(img)
+			_, id, _ := w.image(img)
+			w.usesRisk(img, id)
 		}
 	case gitlab:
 		w.gitlab(ctx, root)
@@ -255,31 +268,32 @@ func (w *walker) githubJobs(ctx context.Context, jobs *yaml.Node) {
 
 // imageOf reads an image given as a string or as a mapping with "image"
 // (GitHub) or "name" (GitLab).
-func (w *walker) imageOf(n *yaml.Node) {
+func (w *walker) imageOf(n *yaml.Node) (*yaml.Node, containers.Image, string, bool) {
 	if n == nil {
-		return
+		return nil, containers.Image{}, "", false
 	}
-	if n.Kind == yaml.ScalarNode {
-		w.image(n)
-		return
+	if n.Kind != yaml.ScalarNode {
+		if img := mapping(n, "image"); img != nil && img.Kind == yaml.ScalarNode {
+			n = img
+		} else if img := mapping(n, "name"); img != nil && img.Kind == yaml.ScalarNode {
+			n = img
+		} else {
+			return nil, containers.Image{}, "", false
+		}
 	}
-	if img := mapping(n, "image"); img != nil && img.Kind == yaml.ScalarNode {
-		w.image(img)
-		return
-	}
-	if img := mapping(n, "name"); img != nil && img.Kind == yaml.ScalarNode {
-		w.image(img)
-	}
+	im, id, ok := w.image(n)
+	return n, im, id, ok
 }
 
-func (w *walker) image(n *yaml.Node) {
+func (w *walker) image(n *yaml.Node) (containers.Image, string, bool) {
 	im, ok := containers.ParseImage(n.Value)
 	if !ok {
-		return // empty, or an expression resolved only at run time
+		return im, "", false // empty, or an expression resolved only at run time
 	}
 	c := im.Component(w.loc(n))
 	c.Properties["source"] = "workflow"
 	w.add(c)
+	return im, c.ID, true
 }
 
 // uses reads a step's or job's "uses": owner/repo[/path]@ref,
@@ -291,7 +305,8 @@ func (w *walker) uses(n *yaml.Node) {
 	v := strings.TrimSpace(n.Value)
 	switch {
 	case strings.HasPrefix(v, "docker://"):
-		w.image(n)
+		_, id, _ := w.image(n)
+		w.usesRisk(n, id)
 		return
 	case strings.HasPrefix(v, "./") || strings.HasPrefix(v, "../"):
 		if !slices.Contains(w.local, v) {
@@ -304,6 +319,7 @@ func (w *walker) uses(n *yaml.Node) {
 	c, ok := Action(v, w.loc(n))
 	if ok {
 		w.add(c)
+		w.usesRisk(n, c.ID)
 	}
 }
 
@@ -346,6 +362,8 @@ var gitlabKeywords = map[string]bool{
 func (w *walker) gitlab(ctx context.Context, root *yaml.Node) {
 	w.gitlabImages(root)
 	w.gitlabImages(mapping(root, "default"))
+	w.gitlabScripts(root)
+	w.gitlabScripts(mapping(root, "default"))
 	for _, inc := range items(mapping(root, "include")) {
 		w.include(inc)
 	}
@@ -357,6 +375,7 @@ func (w *walker) gitlab(ctx context.Context, root *yaml.Node) {
 			continue
 		}
 		w.gitlabImages(kv[1])
+		w.gitlabScripts(kv[1])
 	}
 }
 
@@ -364,9 +383,13 @@ func (w *walker) gitlabImages(n *yaml.Node) {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return
 	}
-	w.imageOf(mapping(n, "image"))
+	if img, im, id, ok := w.imageOf(mapping(n, "image")); ok {
+		w.imageRisk(img, im, id)
+	}
 	for _, svc := range items(mapping(n, "services")) {
-		w.imageOf(svc)
+		if img, im, id, ok := w.imageOf(svc); ok {
+			w.imageRisk(img, im, id)
+		}
 	}
 }
 
@@ -388,15 +411,21 @@ func (w *walker) include(n *yaml.Node) {
 		w.add(inventory.Component{ID: "url:" + s, Kind: inventory.KindWorkflow, Name: s,
 			Locations: []inventory.Location{loc}, Properties: props("url", s), Dependency: inventory.Direct})
 	}
+	remoteRisk := func(u *yaml.Node) {
+		w.includeRisk(u, "remote: "+u.Value, "a remote URL serves whatever its server holds",
+			"copy the file into this repository and include it with local:, or include it from a project pinned to a commit: project: <group/project>, ref: <40-hex commit>, file: <path>")
+	}
 	if n.Kind == yaml.ScalarNode {
 		if strings.Contains(n.Value, "://") {
 			remote(n.Value)
+			remoteRisk(n)
 		}
 		return
 	}
 	switch {
 	case mapping(n, "remote") != nil:
 		remote(mapping(n, "remote").Value)
+		remoteRisk(mapping(n, "remote"))
 	case mapping(n, "template") != nil:
 		t := mapping(n, "template").Value
 		w.add(inventory.Component{ID: "gitlab-template:" + t, Kind: inventory.KindWorkflow, Name: t,
@@ -404,8 +433,16 @@ func (w *walker) include(n *yaml.Node) {
 	case mapping(n, "project") != nil:
 		proj := mapping(n, "project").Value
 		ref := ""
+		at := mapping(n, "project")
 		if r := mapping(n, "ref"); r != nil {
-			ref = r.Value
+			ref, at = r.Value, r
+		}
+		if !sha40RE.MatchString(ref) && !strings.Contains(proj, "$") {
+			why, ev := "no ref: the project's default branch", "project: "+proj
+			if ref != "" {
+				why, ev = "ref "+ref+" is a branch or tag", "ref: "+ref
+			}
+			w.includeRisk(at, ev, why, "pin the commit: ref: <40-hex commit of "+cmp.Or(ref, "the default branch")+"> (git ls-remote <project URL> "+cmp.Or(ref, "HEAD")+" prints it)")
 		}
 		for _, file := range items(mapping(n, "file")) {
 			c, ok := gitlabProject(proj, ref, file.Value, loc)
@@ -416,6 +453,10 @@ func (w *walker) include(n *yaml.Node) {
 	case mapping(n, "component") != nil:
 		comp := mapping(n, "component").Value
 		path, ref, _ := strings.Cut(comp, "@")
+		if !sha40RE.MatchString(ref) && !strings.Contains(comp, "$") {
+			w.includeRisk(mapping(n, "component"), "component: "+comp, "version "+cmp.Or(ref, "(none)")+" is not a commit",
+				"pin the commit: component: "+path+"@<40-hex commit>")
+		}
 		// host/group/project/name: the first element is the instance.
 		_, proj, _ := strings.Cut(path, "/")
 		if i := strings.LastIndexByte(proj, '/'); i > 0 {

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chainvet/chainvet/internal/catalog/containers"
 	"github.com/chainvet/chainvet/internal/catalog/manifest"
 	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -131,20 +134,25 @@ func TestAction(t *testing.T) {
 	}
 }
 
-type sink struct{ n int }
+type sink struct {
+	n        int
+	findings []inventory.Finding
+}
 
 func (s *sink) Component(inventory.Component)         { s.n++ }
-func (s *sink) Finding(inventory.Finding)             { s.n++ }
+func (s *sink) Finding(f inventory.Finding)           { s.n++; s.findings = append(s.findings, f) }
 func (s *sink) Scan(context.Context, *inventory.File) {}
 
 func FuzzCI(f *testing.F) {
 	var seeds []string
-	filepath.WalkDir(fixtures, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yml") {
-			seeds = append(seeds, p)
-		}
-		return nil
-	})
+	for _, dir := range []string{fixtures, "../../../testdata/ci"} {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yml") {
+				seeds = append(seeds, p)
+			}
+			return nil
+		})
+	}
 	for _, p := range seeds {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -166,6 +174,12 @@ func FuzzCI(f *testing.F) {
 		}
 		if s.n == 0 {
 			t.Error("no workflow component")
+		}
+		for _, f := range s.findings {
+			if f.Rule == "" || f.Line < 0 || f.Column < 0 || f.Remediation == "" ||
+				len(f.Evidence) > containers.MaxEvidence+len("…") {
+				t.Errorf("bad finding %+v", f)
+			}
 		}
 	})
 }
@@ -195,5 +209,41 @@ func BenchmarkCI(b *testing.B) {
 		if n := len(rep.Components); n < 500 {
 			b.Fatalf("%d components", n)
 		}
+	}
+}
+
+// TestRiskManifest runs testdata/ci through both catalogers that report CI
+// and Dockerfile findings; each row's rules must be exactly those found.
+func TestRiskManifest(t *testing.T) {
+	const dir = "../../../testdata/ci"
+	rows, err := manifest.Read(filepath.Join(dir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		t.Run(r.Path, func(t *testing.T) {
+			rep, err := inventory.Scan(context.Background(), []string{filepath.Join(dir, r.Path)},
+				inventory.Options{Catalogers: []inventory.Cataloger{CI{}, containers.Dockerfile{}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range r.Check(rep) {
+				t.Errorf("%s\n%s", p, manifest.Dump(rep))
+			}
+			got := map[string]bool{}
+			for _, f := range rep.Findings {
+				got[f.Rule] = true
+				if f.Line == 0 || f.Column == 0 || f.Evidence == "" || f.Remediation == "" {
+					t.Errorf("finding lacks a position, evidence or remediation: %+v", f)
+				}
+			}
+			want := map[string]bool{}
+			for _, id := range r.Rules {
+				want[id] = true
+			}
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("rules (-want +got):\n%s\n%s", diff, manifest.Dump(rep))
+			}
+		})
 	}
 }

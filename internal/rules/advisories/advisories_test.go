@@ -149,7 +149,7 @@ func TestAnalyze(t *testing.T) {
 // MAL- report, or of another algorithm, are not taken as malicious.
 func TestAnalyzeHashes(t *testing.T) {
 	s := fixtureStore(t)
-	evil := "689fdd80b3c0aa7ddacb221e1afcce5f1da1405b06bea8c3fe79294bd4cc574c"  // sha256("evil-wheel"), in MAL-2025-0007
+	evil := "689fdd80b3c0aa7ddacb221e1afcce5f1da1405b06bea8c3fe79294bd4cc574c"   // sha256("evil-wheel"), in MAL-2025-0007
 	triton := "8f04988f9d92e631aeafab9e0f5f50fa9f6b0495b798e08d078ab4051a17e977" // sha256("triton-sdist"), in MAL-2024-1234
 	withDigests := func(c inventory.Component, ds ...inventory.Digest) inventory.Component {
 		c.Digests = ds
