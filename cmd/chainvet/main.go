@@ -2,7 +2,8 @@
 // packages, and the archives they travel in, without running any of it.
 //
 // Exit codes: 0 when no finding reaches the --fail-on threshold, 1 when one
-// does, 2 on a usage or runtime error.
+// does (for verify: drift from the lock; for diff: unapproved changes or a
+// digest red flag), 2 on a usage or runtime error.
 package main
 
 import (
@@ -69,7 +70,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return hinted{err, fmt.Sprintf("see '%s --help'", c.CommandPath())}
 	})
-	root.AddCommand(newScan(stdout, stderr), newBOM(stdout, stderr), newDB(stdout, stderr))
+	root.AddCommand(newScan(stdout, stderr), newBOM(stdout, stderr), newDB(stdout, stderr),
+		newLock(stdout, stderr), newVerify(stdout, stderr), newDiff(stdout, stderr))
 	return root
 }
 

@@ -45,6 +45,7 @@ var All = slices.Concat(
 	suppressRules,
 	codeRules,
 	secretRules,
+	lockRules,
 )
 
 // coreRules are the rules of pickle-based models, archives and the scan.
