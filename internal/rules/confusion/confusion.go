@@ -38,14 +38,49 @@ func (Indexes) Name() string { return "config/package-indexes" }
 // index, or a line of npm configuration that sets the default registry.
 func (Indexes) Wants(f *inventory.File) bool {
 	for _, b := range [][]byte{f.Head, f.Tail} {
-		l := bytes.ToLower(b)
-		if bytes.Contains(l, []byte("extra-index-url")) || bytes.Contains(l, []byte("extra_index_url")) || pyprojectWants(b) {
+		// Every file of a tree passes here: search without lowering a
+		// copy, and lower one only when a registry line may be in it.
+		if containsFold(b, "extra-index-url") || containsFold(b, "extra_index_url") || pyprojectWants(b) {
 			return true
 		}
-		for line := range bytes.Lines(l) {
+		if !containsFold(b, "registry") {
+			continue
+		}
+		for line := range bytes.Lines(bytes.ToLower(b)) {
 			if _, ok := npmRegistry(string(line)); ok {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// containsFold reports whether b contains needle, which must be lower-case
+// ASCII, ignoring the case of ASCII letters in b.
+func containsFold(b []byte, needle string) bool {
+	if len(needle) == 0 {
+		return true
+	}
+	first, upper := needle[0], needle[0]
+	if 'a' <= first && first <= 'z' {
+		upper = first - 'a' + 'A'
+	}
+	for i := 0; i+len(needle) <= len(b); i++ {
+		if c := b[i]; c != first && c != upper {
+			continue
+		}
+		j := 1
+		for ; j < len(needle); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == len(needle) {
+			return true
 		}
 	}
 	return false

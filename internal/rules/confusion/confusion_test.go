@@ -190,3 +190,21 @@ func TestAtRiskNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		b, needle string
+		want      bool
+	}{
+		{"--Extra-Index-URL https://x", "extra-index-url", true},
+		{"EXTRA_INDEX_URL=1", "extra_index_url", true},
+		{"extra-index-ur", "extra-index-url", false},
+		{"", "registry", false},
+		{"@acme:Registry=https://npm.acme.invalid", "registry", true},
+		{"regis\xfftry", "registry", false},
+	} {
+		if got := containsFold([]byte(tc.b), tc.needle); got != tc.want {
+			t.Errorf("containsFold(%q, %q) = %v", tc.b, tc.needle, got)
+		}
+	}
+}
