@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/chainvet/chainvet/internal/glob"
 	"github.com/chainvet/chainvet/internal/inventory"
 )
 
@@ -343,36 +344,9 @@ func matchAny(pattern string, names []string) bool {
 		return false
 	}
 	for _, n := range names {
-		if n != "" && glob(pattern, strings.ToLower(n)) {
+		if n != "" && glob.Wildcard(pattern, strings.ToLower(n)) {
 			return true
 		}
 	}
 	return false
-}
-
-// glob matches s against pattern by backtracking to the last star, which
-// is linear in len(s) times the number of stars.
-func glob(p, s string) bool {
-	px, sx := 0, 0
-	star, mark := -1, 0
-	for sx < len(s) {
-		switch {
-		case px < len(p) && (p[px] == '?' || p[px] == s[sx]):
-			px++
-			sx++
-		case px < len(p) && p[px] == '*':
-			star, mark = px, sx
-			px++
-		case star >= 0:
-			px = star + 1
-			mark++
-			sx = mark
-		default:
-			return false
-		}
-	}
-	for px < len(p) && p[px] == '*' {
-		px++
-	}
-	return px == len(p)
 }

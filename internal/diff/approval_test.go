@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/chainvet/chainvet/internal/glob"
 )
 
 var fixtureNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -181,7 +183,7 @@ func TestGlob(t *testing.T) {
 		{"torch", "torchvision", false},
 	}
 	for _, tc := range tests {
-		if got := glob(tc.p, tc.s); got != tc.want {
+		if got := glob.Wildcard(tc.p, tc.s); got != tc.want {
 			t.Errorf("glob(%q, %q) = %v, want %v", tc.p, tc.s, got, tc.want)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chainvet/chainvet/internal/glob"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/ownership"
 )
@@ -307,27 +308,4 @@ func (m *matcher) candidates(p string) []string {
 
 // wildcard matches s against a pattern where * is any run of characters,
 // "/" included, and ? any one byte; without either it is equality.
-func wildcard(pat, s string) bool {
-	// Iterative matching with one backtrack point: linear in practice.
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pat) && (pat[pi] == '?' || pat[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(pat) && pat[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pat) && pat[pi] == '*' {
-		pi++
-	}
-	return pi == len(pat)
-}
+func wildcard(pat, s string) bool { return glob.Wildcard(pat, s) }
