@@ -71,7 +71,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		return hinted{err, fmt.Sprintf("see '%s --help'", c.CommandPath())}
 	})
 	root.AddCommand(newScan(stdout, stderr), newBOM(stdout, stderr), newDB(stdout, stderr),
-		newLock(stdout, stderr), newVerify(stdout, stderr), newDiff(stdout, stderr))
+		newLock(stdout, stderr), newVerify(stdout, stderr), newDiff(stdout, stderr),
+		newGate(stdout, stderr), newConfig(stdout))
+	// .chainvet.yaml and CHAINVET_* environment variables set the defaults
+	// of every flag the command line leaves unset.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyConfig(cmd) }
 	return root
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/chainvet/chainvet/internal/catalog"
+	"github.com/chainvet/chainvet/internal/config"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/lock"
 	"github.com/chainvet/chainvet/internal/ownership"
@@ -46,6 +47,7 @@ type pipelineFlags struct {
 	config          string
 	db              string
 	noAdvisories    bool
+	exclude         []string
 }
 
 func addPipelineFlags(fl *pflag.FlagSet, p *pipelineFlags, digests bool) {
@@ -56,6 +58,7 @@ func addPipelineFlags(fl *pflag.FlagSet, p *pipelineFlags, digests bool) {
 	fl.BoolVar(&p.digests, "digests", digests, "add the SHA-256 of every model file (reads the whole files, on all cores)")
 	fl.StringVar(&p.config, "config", "", "ownership config (default: .chainvet.yaml in the first PATH, if there is one)")
 	fl.StringVar(&p.db, "db", "", "advisory database file (default: the user cache dir; see chainvet db)")
+	fl.StringArrayVar(&p.exclude, "exclude", nil, "skip what matches this pattern below each directory PATH (repeatable; e.g. vendor/**, node_modules)")
 	fl.BoolVar(&p.noAdvisories, "no-advisories", false, "do not match packages against the advisory database (no warning when it is missing)")
 	fl.IntVar(&p.cfg.Pickle.Opcodes, "max-opcodes", p.cfg.Pickle.Opcodes, "pickle opcodes analysed per stream")
 	fl.IntVar(&p.cfg.Pickle.Memo, "max-memo", p.cfg.Pickle.Memo, "pickle memo entries per stream")
@@ -78,6 +81,10 @@ func (p *pipelineFlags) run(cmd *cobra.Command, args []string, stderr io.Writer)
 		p.cfg.Archive.Entries <= 0 || p.cfg.Archive.Ratio <= 0 || p.fileTime < 0 || p.workers < 0 {
 		return nil, hinted{errors.New("limits must be positive"), fmt.Sprintf("see '%s --help'", cmd.CommandPath())}
 	}
+	exclude, err := config.Excluder(p.exclude)
+	if err != nil {
+		return nil, hinted{err, "fix the pattern in --exclude, or in exclude: of .chainvet.yaml"}
+	}
 	var bar *progress
 	var progress func(done, total int)
 	if terminal(stderr) {
@@ -98,6 +105,7 @@ func (p *pipelineFlags) run(cmd *cobra.Command, args []string, stderr io.Writer)
 		MaxDepth:   p.depth,
 		FileTime:   p.fileTime,
 		Workers:    p.workers,
+		Exclude:    exclude,
 		Tool:       inventory.Tool{Name: "chainvet", Version: version()},
 	})
 	if bar != nil {

@@ -33,6 +33,11 @@ type Options struct {
 	// Progress, when set, is called after each file on disk is scanned,
 	// from any goroutine, with the count done and the total.
 	Progress func(done, total int)
+	// Exclude, when set, is asked about every file and directory below a
+	// directory target, with its slash-separated path relative to that
+	// target; what it excludes is not scanned (a directory, with all that
+	// is in it). A target itself is always scanned.
+	Exclude func(rel string, dir bool) bool
 }
 
 // Rule ids the pipeline itself reports.
@@ -49,7 +54,7 @@ var skipDirs = map[string]bool{".git": true, ".hg": true, ".svn": true}
 // read is an error; a file within one that cannot be read is a finding.
 func Scan(ctx context.Context, targets []string, opt Options) (*Report, error) {
 	start := time.Now()
-	files, err := discover(ctx, targets)
+	files, err := discover(ctx, targets, opt.Exclude)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +246,7 @@ type diskFile struct {
 
 // discover lists the regular files under targets. It does not follow
 // symbolic links to directories, so a tree with a link cycle ends.
-func discover(ctx context.Context, targets []string) ([]diskFile, error) {
+func discover(ctx context.Context, targets []string, exclude func(rel string, dir bool) bool) ([]diskFile, error) {
 	var files []diskFile
 	seen := map[string]bool{}
 	add := func(p string, size int64) {
@@ -274,6 +279,14 @@ func discover(ctx context.Context, targets []string) ([]diskFile, error) {
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if exclude != nil && p != t {
+				if rel, err := filepath.Rel(t, p); err == nil && exclude(filepath.ToSlash(rel), d.IsDir()) {
+					if d.IsDir() {
+						return filepath.SkipDir
+					}
+					return nil
+				}
 			}
 			switch {
 			case d.IsDir():

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -237,5 +238,36 @@ func TestMergeProperties(t *testing.T) {
 		Locations: []Location{{Path: "p"}}, Dependency: Direct, DependsOn: []string{"y"}}
 	if d := cmp.Diff(want, c); d != "" {
 		t.Errorf("merged (-want +got):\n%s", d)
+	}
+}
+
+// TestScanExclude skips what Exclude names below a directory target (a
+// directory with all it holds), never the target itself.
+func TestScanExclude(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"keep/a.txt", "vendor/x/b.txt", "c.log", "d.txt"} {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var asked []string
+	exclude := func(rel string, isDir bool) bool {
+		asked = append(asked, rel)
+		return rel == "vendor" && isDir || strings.HasSuffix(rel, ".log")
+	}
+	r, err := Scan(context.Background(), []string{dir, filepath.Join(dir, "c.log")}, Options{Exclude: exclude, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// c.log is excluded below dir but named as a target of its own.
+	if r.Stats.Files != 3 {
+		t.Errorf("scanned %d files, want 3 (keep/a.txt, d.txt, c.log as a target)", r.Stats.Files)
+	}
+	if slices.Contains(asked, "vendor/x") || slices.Contains(asked, "vendor/x/b.txt") {
+		t.Errorf("walked into an excluded directory: asked %q", asked)
 	}
 }

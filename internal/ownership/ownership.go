@@ -2,8 +2,8 @@
 // a project and how critical they are, and marks a report's components
 // with it.
 //
-// The file holds one key, owners: a list of rules, each a match pattern
-// with an owner, a criticality, or both:
+// This package reads one key of the file, owners: a list of rules, each a
+// match pattern with an owner, a criticality, or both:
 //
 //	owners:
 //	  - match: "models/**"          # a glob on component location paths
@@ -23,6 +23,10 @@
 // and then against the component's name. For each component the first
 // rule that matches wins; its owner and criticality become the component's
 // properties "owner" and "criticality". Later rules never add to it.
+//
+// The file's other keys are command defaults, which package config reads
+// and checks (a misspelt "owner:" is an unknown flag there); Parse skips
+// them.
 package ownership
 
 import (
@@ -35,6 +39,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/chainvet/chainvet/internal/glob"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"gopkg.in/yaml.v3"
 )
@@ -83,8 +88,8 @@ func Find(root string) (*Config, error) {
 	return Load(p)
 }
 
-// Load reads and checks a config. Unknown keys, missing patterns and bad
-// criticalities are errors that name file:line.
+// Load reads and checks a config's owners. Unknown keys in a rule, missing
+// patterns and bad criticalities are errors that name file:line.
 func Load(file string) (*Config, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -126,12 +131,12 @@ func Parse(b []byte) (*Config, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, lineError(root.Line, "want a mapping with key owners")
+		return nil, lineError(root.Line, "want a mapping (with key owners)")
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if k.Value != "owners" {
-			return nil, lineError(k.Line, "unknown key %q (want owners)", k.Value)
+			continue // package config's
 		}
 		if v.Kind != yaml.SequenceNode {
 			return nil, lineError(v.Line, "owners: want a list of rules")
@@ -216,7 +221,7 @@ func (c *Config) Apply(r *inventory.Report) {
 func (c *Config) matches(pat string, comp *inventory.Component) bool {
 	if schemeRE.MatchString(pat) {
 		if strings.ContainsAny(pat, "*?") {
-			return wildcard(pat, comp.PURL) || wildcard(pat, comp.ID)
+			return comp.PURL != "" && glob.Wildcard(pat, comp.PURL) || comp.ID != "" && glob.Wildcard(pat, comp.ID)
 		}
 		return idPrefix(pat, comp.PURL) || idPrefix(pat, comp.ID)
 	}
@@ -249,58 +254,4 @@ func idPrefix(pat, id string) bool {
 // Glob matches a slash-separated name against a pattern whose elements are
 // path.Match patterns, and where an element "**" matches any number of
 // elements, none included.
-func Glob(pat, name string) bool {
-	return globParts(strings.Split(pat, "/"), strings.Split(name, "/"))
-}
-
-func globParts(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			// Try every split; patterns are short and "**" rarely repeats.
-			for i := 0; i <= len(name); i++ {
-				if globParts(pat[1:], name[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
-	}
-	return len(name) == 0
-}
-
-// wildcard matches s against a pattern where * is any run of characters
-// and ? any one character, "/" included.
-func wildcard(pat, s string) bool {
-	if s == "" {
-		return false
-	}
-	// Iterative matching with one backtrack point: linear in practice.
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pat) && (pat[pi] == '?' || pat[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(pat) && pat[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pat) && pat[pi] == '*' {
-		pi++
-	}
-	return pi == len(pat)
-}
+func Glob(pat, name string) bool { return glob.Path(pat, name) }

@@ -35,7 +35,6 @@ func TestLoadErrors(t *testing.T) {
 	tests := []struct{ file, want string }{
 		{"bad-key.yaml", `bad-key.yaml:4: unknown key "team"`},
 		{"bad-criticality.yaml", `bad-criticality.yaml:2: criticality "high"`},
-		{"bad-top.yaml", `bad-top.yaml:1: unknown key "owner"`},
 		{"bad-nomatch.yaml", `bad-nomatch.yaml:2: rule has no match`},
 		{"bad-syntax.yaml", `bad-syntax.yaml:1: yaml: line 1`},
 		{"missing.yaml", "no such file"},
@@ -133,4 +132,34 @@ func FuzzParse(f *testing.F) {
 				Locations: []inventory.Location{{Path: "a/b/y"}}}}})
 		}
 	})
+}
+
+func TestParseOtherKeys(t *testing.T) {
+	tests := []struct {
+		name, src string
+		rules     int
+		err       string
+	}{
+		{"defaults_beside_owners", "fail-on: critical\nscan:\n  output: json\nowners:\n  - match: a\n    owner: x\n", 1, ""},
+		{"defaults_only", "output: json\n", 0, ""},
+		{"owners_not_a_list", "output: json\nowners: team-ml\n", 0, "2: owners: want a list"},
+		{"not_a_mapping", "- owners\n", 0, "1: want a mapping"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.src))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Parse error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Rules) != tc.rules {
+				t.Errorf("%d rules, want %d", len(c.Rules), tc.rules)
+			}
+		})
+	}
 }
