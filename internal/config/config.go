@@ -38,13 +38,14 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/chainvet/chainvet/internal/yamlfile"
 )
 
 // MaxSize bounds the file read: defaults and ownership for a large monorepo
@@ -93,29 +94,12 @@ type File struct {
 
 // Load reads and parses a file. Errors name file:line.
 func Load(file string) (*File, error) {
-	f, err := os.Open(file)
+	v, err := yamlfile.Load(file, MaxSize, Parse)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if len(b) > MaxSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", file, MaxSize)
-	}
-	c, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s:%w", file, err)
-	}
-	c.Path = file
-	return c, nil
-}
-
-// lineError prints as "N: msg", so that Load's "file:" prefix makes file:line.
-func lineError(line int, format string, args ...any) error {
-	return fmt.Errorf("%d: %s", line, fmt.Sprintf(format, args...))
+	v.Path = file
+	return v, nil
 }
 
 // Parse reads a file's bytes. It checks the shape only; which flags and
@@ -124,16 +108,14 @@ func Parse(b []byte) (*File, error) {
 	f := &File{flags: map[string]map[string]Value{}, sections: map[string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		line := 0
-		fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
-		return nil, lineError(line, "%v", err)
+		return nil, yamlfile.Syntax(err)
 	}
 	if len(doc.Content) == 0 {
 		return f, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, lineError(root.Line, "want a mapping of flags and command sections")
+		return nil, yamlfile.LineError(root.Line, "want a mapping of flags and command sections")
 	}
 	if err := f.section(root, "", 0); err != nil {
 		return nil, err
@@ -143,12 +125,12 @@ func Parse(b []byte) (*File, error) {
 
 func (f *File) section(n *yaml.Node, path string, depth int) error {
 	if depth > maxDepth {
-		return lineError(n.Line, "sections nested deeper than %d", maxDepth)
+		return yamlfile.LineError(n.Line, "sections nested deeper than %d", maxDepth)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.Value == "" {
-			return lineError(k.Line, "want a flag or command name as key")
+			return yamlfile.LineError(k.Line, "want a flag or command name as key")
 		}
 		if depth == 0 && reserved[k.Value] {
 			continue
@@ -158,7 +140,7 @@ func (f *File) section(n *yaml.Node, path string, depth int) error {
 		case yaml.MappingNode:
 			sub := strings.TrimSpace(path + " " + name)
 			if _, dup := f.sections[sub]; dup {
-				return lineError(k.Line, "section %q appears twice", sub)
+				return yamlfile.LineError(k.Line, "section %q appears twice", sub)
 			}
 			f.sections[sub] = k.Line
 			if err := f.section(v, sub, depth+1); err != nil {
@@ -166,14 +148,14 @@ func (f *File) section(n *yaml.Node, path string, depth int) error {
 			}
 		case yaml.ScalarNode:
 			if v.Tag == "!!null" {
-				return lineError(k.Line, "%s: no value", name)
+				return yamlfile.LineError(k.Line, "%s: no value", name)
 			}
 			if err := f.set(path, name, Value{Text: v.Value, Line: k.Line}); err != nil {
 				return err
 			}
 		case yaml.SequenceNode:
 			if len(v.Content) > maxList {
-				return lineError(k.Line, "%s: %d values, more than %d", name, len(v.Content), maxList)
+				return yamlfile.LineError(k.Line, "%s: %d values, more than %d", name, len(v.Content), maxList)
 			}
 			val := Value{IsList: true, List: []string{}, Line: k.Line}
 			for _, item := range v.Content {
@@ -182,7 +164,7 @@ func (f *File) section(n *yaml.Node, path string, depth int) error {
 					if item.Kind == yaml.MappingNode {
 						hint = " (rules go under owners)"
 					}
-					return lineError(k.Line, "%s: want a list of strings%s", name, hint)
+					return yamlfile.LineError(k.Line, "%s: want a list of strings%s", name, hint)
 				}
 				val.List = append(val.List, item.Value)
 			}
@@ -190,7 +172,7 @@ func (f *File) section(n *yaml.Node, path string, depth int) error {
 				return err
 			}
 		default:
-			return lineError(k.Line, "%s: want a value, a list or a section", name)
+			return yamlfile.LineError(k.Line, "%s: want a value, a list or a section", name)
 		}
 	}
 	return nil
@@ -203,7 +185,7 @@ func (f *File) set(path, flag string, v Value) error {
 		f.flags[path] = m
 	}
 	if _, dup := m[flag]; dup {
-		return lineError(v.Line, "%s set twice", flag)
+		return yamlfile.LineError(v.Line, "%s set twice", flag)
 	}
 	m[flag] = v
 	return nil

@@ -31,17 +31,17 @@ package ownership
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/chainvet/chainvet/internal/glob"
 	"github.com/chainvet/chainvet/internal/inventory"
-	"gopkg.in/yaml.v3"
+	"github.com/chainvet/chainvet/internal/yamlfile"
 )
 
 // FileName is the config's name at a scan root.
@@ -91,39 +91,19 @@ func Find(root string) (*Config, error) {
 // Load reads and checks a config's owners. Unknown keys in a rule, missing
 // patterns and bad criticalities are errors that name file:line.
 func Load(file string) (*Config, error) {
-	f, err := os.Open(file)
+	v, err := yamlfile.Load(file, MaxSize, Parse)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if len(b) > MaxSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", file, MaxSize)
-	}
-	c, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s:%w", file, err)
-	}
-	c.Path, c.Dir = file, filepath.Dir(file)
-	return c, nil
-}
-
-// lineError is an error at a line of the config; it prints as "N: msg"
-// so that Load's "file:" prefix makes file:line.
-func lineError(line int, format string, args ...any) error {
-	return fmt.Errorf("%d: %s", line, fmt.Sprintf(format, args...))
+	v.Path, v.Dir = file, filepath.Dir(file)
+	return v, nil
 }
 
 // Parse reads a config's bytes.
 func Parse(b []byte) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		line := 0
-		fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
-		return nil, lineError(line, "%v", err)
+		return nil, yamlfile.Syntax(err)
 	}
 	c := &Config{}
 	if len(doc.Content) == 0 {
@@ -131,7 +111,7 @@ func Parse(b []byte) (*Config, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, lineError(root.Line, "want a mapping (with key owners)")
+		return nil, yamlfile.LineError(root.Line, "want a mapping (with key owners)")
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
@@ -139,10 +119,10 @@ func Parse(b []byte) (*Config, error) {
 			continue // package config's
 		}
 		if v.Kind != yaml.SequenceNode {
-			return nil, lineError(v.Line, "owners: want a list of rules")
+			return nil, yamlfile.LineError(v.Line, "owners: want a list of rules")
 		}
 		if len(v.Content) > MaxRules {
-			return nil, lineError(v.Line, "owners: %d rules, more than %d", len(v.Content), MaxRules)
+			return nil, yamlfile.LineError(v.Line, "owners: %d rules, more than %d", len(v.Content), MaxRules)
 		}
 		for _, item := range v.Content {
 			r, err := parseRule(item)
@@ -158,12 +138,12 @@ func Parse(b []byte) (*Config, error) {
 func parseRule(n *yaml.Node) (Rule, error) {
 	r := Rule{Line: n.Line}
 	if n.Kind != yaml.MappingNode {
-		return r, lineError(n.Line, "rule: want a mapping with match, owner, criticality")
+		return r, yamlfile.LineError(n.Line, "rule: want a mapping with match, owner, criticality")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if v.Kind != yaml.ScalarNode {
-			return r, lineError(v.Line, "%s: want a string", k.Value)
+			return r, yamlfile.LineError(v.Line, "%s: want a string", k.Value)
 		}
 		switch k.Value {
 		case "match":
@@ -173,23 +153,23 @@ func parseRule(n *yaml.Node) (Rule, error) {
 		case "criticality":
 			r.Criticality = v.Value
 		default:
-			return r, lineError(k.Line, "unknown key %q (want match, owner or criticality)", k.Value)
+			return r, yamlfile.LineError(k.Line, "unknown key %q (want match, owner or criticality)", k.Value)
 		}
 	}
 	switch {
 	case r.Match == "":
-		return r, lineError(n.Line, "rule has no match")
+		return r, yamlfile.LineError(n.Line, "rule has no match")
 	case r.Owner == "" && r.Criticality == "":
-		return r, lineError(n.Line, "rule for %q sets neither owner nor criticality", r.Match)
+		return r, yamlfile.LineError(n.Line, "rule for %q sets neither owner nor criticality", r.Match)
 	case r.Criticality != "" && !criticalityRE.MatchString(r.Criticality):
-		return r, lineError(n.Line, "criticality %q: want tier0, tier1, tier2, …", r.Criticality)
+		return r, yamlfile.LineError(n.Line, "criticality %q: want tier0, tier1, tier2, …", r.Criticality)
 	}
 	if strings.Count(r.Match, "**") > maxDoubleStars {
-		return r, lineError(n.Line, "match %q: more than %d \"**\"", r.Match, maxDoubleStars)
+		return r, yamlfile.LineError(n.Line, "match %q: more than %d \"**\"", r.Match, maxDoubleStars)
 	}
 	if !schemeRE.MatchString(r.Match) {
 		if _, err := path.Match(strings.ReplaceAll(r.Match, "**", "*"), ""); err != nil {
-			return r, lineError(n.Line, "match %q: %v", r.Match, err)
+			return r, yamlfile.LineError(n.Line, "match %q: %v", r.Match, err)
 		}
 	}
 	return r, nil

@@ -53,7 +53,6 @@ package suppress
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -61,6 +60,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/chainvet/chainvet/internal/yamlfile"
 )
 
 // FileName is the ignore file's name at a scan root.
@@ -116,39 +117,19 @@ func Find(root string) (*File, error) {
 // Load reads and checks an ignore file. An entry without a rule or a
 // reason, an unknown key or a bad date is an error naming file:line.
 func Load(file string) (*File, error) {
-	f, err := os.Open(file)
+	v, err := yamlfile.Load(file, MaxFileSize, Parse)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", file, MaxFileSize)
-	}
-	ig, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s:%w", file, err)
-	}
-	ig.Path, ig.Dir = file, filepath.Dir(file)
-	return ig, nil
-}
-
-// lineError is an error at a line of the file; it prints as "N: msg" so
-// that Load's "file:" prefix makes file:line.
-func lineError(line int, format string, args ...any) error {
-	return fmt.Errorf("%d: %s", line, fmt.Sprintf(format, args...))
+	v.Path, v.Dir = file, filepath.Dir(file)
+	return v, nil
 }
 
 // Parse reads an ignore file's bytes.
 func Parse(b []byte) (*File, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		line := 0
-		fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line)
-		return nil, lineError(line, "%v", err)
+		return nil, yamlfile.Syntax(err)
 	}
 	ig := &File{}
 	if len(doc.Content) == 0 {
@@ -156,21 +137,21 @@ func Parse(b []byte) (*File, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, lineError(root.Line, "want a mapping with key ignore")
+		return nil, yamlfile.LineError(root.Line, "want a mapping with key ignore")
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if k.Value != "ignore" {
-			return nil, lineError(k.Line, "unknown key %q (want ignore)", k.Value)
+			return nil, yamlfile.LineError(k.Line, "unknown key %q (want ignore)", k.Value)
 		}
 		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 			continue
 		}
 		if v.Kind != yaml.SequenceNode {
-			return nil, lineError(v.Line, "ignore: want a list of entries")
+			return nil, yamlfile.LineError(v.Line, "ignore: want a list of entries")
 		}
 		if len(ig.Entries)+len(v.Content) > MaxEntries {
-			return nil, lineError(v.Line, "ignore: more than %d entries", MaxEntries)
+			return nil, yamlfile.LineError(v.Line, "ignore: more than %d entries", MaxEntries)
 		}
 		for _, item := range v.Content {
 			e, err := parseEntry(item)
@@ -186,12 +167,12 @@ func Parse(b []byte) (*File, error) {
 func parseEntry(n *yaml.Node) (Entry, error) {
 	e := Entry{Line: n.Line}
 	if n.Kind != yaml.MappingNode {
-		return e, lineError(n.Line, "entry: want a mapping with rule and reason")
+		return e, yamlfile.LineError(n.Line, "entry: want a mapping with rule and reason")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if v.Kind != yaml.ScalarNode {
-			return e, lineError(v.Line, "%s: want a string", k.Value)
+			return e, yamlfile.LineError(v.Line, "%s: want a string", k.Value)
 		}
 		val := strings.TrimSpace(v.Value)
 		switch k.Value {
@@ -210,25 +191,25 @@ func parseEntry(n *yaml.Node) (Entry, error) {
 		case "owner":
 			e.Owner = val
 		default:
-			return e, lineError(k.Line, "unknown key %q (want rule, path, component, evidence, reason, expires or owner)", k.Value)
+			return e, yamlfile.LineError(k.Line, "unknown key %q (want rule, path, component, evidence, reason, expires or owner)", k.Value)
 		}
 	}
 	switch {
 	case e.Rule == "":
-		return e, lineError(n.Line, "entry has no rule (a rule id or a glob such as mcp/*)")
+		return e, yamlfile.LineError(n.Line, "entry has no rule (a rule id or a glob such as mcp/*)")
 	case e.Reason == "":
-		return e, lineError(n.Line, "entry for rule %q has no reason: say why the finding is accepted", e.Rule)
+		return e, yamlfile.LineError(n.Line, "entry for rule %q has no reason: say why the finding is accepted", e.Rule)
 	}
 	if strings.Count(e.Path, "**") > maxDoubleStars {
-		return e, lineError(n.Line, "path %q: more than %d \"**\"", e.Path, maxDoubleStars)
+		return e, yamlfile.LineError(n.Line, "path %q: more than %d \"**\"", e.Path, maxDoubleStars)
 	}
 	if _, err := path.Match(strings.ReplaceAll(e.Path, "**", "*"), ""); err != nil {
-		return e, lineError(n.Line, "path %q: %v", e.Path, err)
+		return e, yamlfile.LineError(n.Line, "path %q: %v", e.Path, err)
 	}
 	if e.Expires != "" {
 		t, err := time.Parse(dateLayout, e.Expires)
 		if err != nil {
-			return e, lineError(n.Line, "entry for rule %q: expires %q: want a date as YYYY-MM-DD", e.Rule, e.Expires)
+			return e, yamlfile.LineError(n.Line, "entry for rule %q: expires %q: want a date as YYYY-MM-DD", e.Rule, e.Expires)
 		}
 		e.until = t
 	}
