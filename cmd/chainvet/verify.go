@@ -41,6 +41,7 @@ and 2 when the lock is missing or unreadable. Content is always hashed:
 sizes and times are never trusted, except with --cache, which reports each
 digest it supplied.`,
 		Example: `  chainvet verify
+  chainvet verify ./model                       # a folder named model: "verify model" is the signature check
   chainvet verify --kind model,dataset ./app
   chainvet verify -o sarif --file drift.sarif .`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -60,6 +61,9 @@ digest it supplied.`,
 	fl.StringSliceVar(&f.kinds, "kind", nil, "compare only these kinds: model, dataset, file, package, container, workflow, plugin (comma-separated)")
 	fl.StringSliceVar(&f.paths, "path", nil, "compare only paths (relative to PATH) or pin IDs matching these globs")
 	addHashFlags(c, &f.hashFlags)
+	// verify model and verify attestation check signatures; a folder
+	// named like them is verified against its lock as ./model.
+	c.AddCommand(newVerifyModel(stdout, stderr), newVerifyAttestation(stdout, stderr))
 	return c
 }
 
