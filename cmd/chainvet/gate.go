@@ -35,12 +35,12 @@ type gateFlags struct {
 	pipe      pipelineFlags
 	// now decides which exceptions and approvals have expired.
 	now func() time.Time
-	// checker verifies signatures; nil until internal/attest is wired.
+	// checker verifies signatures and attestations (signatureChecker).
 	checker policy.SignatureChecker
 }
 
 func newGate(stdout, stderr io.Writer) *cobra.Command {
-	return newGateWith(stdout, stderr, time.Now, nil)
+	return newGateWith(stdout, stderr, time.Now, signatureChecker{})
 }
 
 // newGateWith is the gate command judging expiry at now() and signatures

@@ -27,6 +27,7 @@ type Requirement struct {
 	Certificate string `json:"certificate,omitempty"`
 	Identity    string `json:"identity,omitempty"`
 	Issuer      string `json:"issuer,omitempty"`
+	TrustedRoot string `json:"trustedRoot,omitempty"`
 	// PredicateType is set for an attestation, empty for a signature.
 	PredicateType string `json:"predicateType,omitempty"`
 }
@@ -473,7 +474,7 @@ func serialization(c *inventory.Component) string {
 }
 
 func requirement(c *Control) Requirement {
-	r := Requirement{Key: c.Key, Certificate: c.Certificate, Identity: c.Identity, Issuer: c.Issuer}
+	r := Requirement{Key: c.Key, Certificate: c.Certificate, Identity: c.Identity, Issuer: c.Issuer, TrustedRoot: c.TrustedRoot}
 	if c.Type == TypeAttestations || c.Type == TypeBOM {
 		r.PredicateType = c.PredicateType
 	}

@@ -101,13 +101,13 @@ const (
 var fieldsOf = map[Type][]string{
 	TypeSources:      {"models", "indexes", "actions", "containers", "mcp"},
 	TypeFormats:      {"paths", "deny", "allow"},
-	TypeSignatures:   {"paths", "key", "certificate", "identity", "issuer"},
-	TypeAttestations: {"paths", "predicate-type", "key", "certificate", "identity", "issuer"},
+	TypeSignatures:   {"paths", "key", "certificate", "identity", "issuer", "trusted-root"},
+	TypeAttestations: {"paths", "predicate-type", "key", "certificate", "identity", "issuer", "trusted-root"},
 	TypeSeverity:     {"fail-on", "rules"},
 	TypePinning:      {"lock", "hub", "actions", "images", "packages"},
 	TypeLicenses:     {"kinds", "allow", "deny", "unknown"},
 	TypeApprovals:    {"require-base"},
-	TypeBOM:          {"attested", "predicate-type", "key", "certificate", "identity", "issuer"},
+	TypeBOM:          {"attested", "predicate-type", "key", "certificate", "identity", "issuer", "trusted-root"},
 	TypeCEL:          {"for", "deny", "message", "fix"},
 }
 
@@ -159,12 +159,13 @@ type Control struct {
 
 	// signatures, attestations, bom: who must have signed. Key and
 	// Certificate are files (relative to the policy file); Identity and
-	// Issuer are a keyless signer's certificate identity (a glob) and its
-	// OIDC issuer.
+	// Issuer are a keyless signer's certificate identity and its OIDC
+	// issuer, checked against the Sigstore TrustedRoot file.
 	Key         string
 	Certificate string
 	Identity    string
 	Issuer      string
+	TrustedRoot string
 	// attestations, bom: the in-toto predicate type required.
 	PredicateType string
 
@@ -336,6 +337,7 @@ func Parse(name string, b []byte) (*Policy, error) {
 	}
 	for _, c := range p.Controls {
 		c.Key, c.Certificate = besidePolicy(name, c.Key), besidePolicy(name, c.Certificate)
+		c.TrustedRoot = besidePolicy(name, c.TrustedRoot)
 	}
 	for _, e := range p.Exceptions {
 		if !slices.ContainsFunc(p.Controls, func(c *Control) bool { return c.ID == e.Control }) {
@@ -497,11 +499,15 @@ func parseControl(n *yaml.Node, errf errfFunc, lines []string) (*Control, error)
 		str("certificate", &c.Certificate)
 		str("identity", &c.Identity)
 		str("issuer", &c.Issuer)
+		str("trusted-root", &c.TrustedRoot)
 		str("predicate-type", &c.PredicateType)
 		flag("attested", &c.Attested)
 		needSigner := c.Type != TypeBOM || c.Attested
 		if err == nil && needSigner && c.Key == "" && c.Certificate == "" && (c.Identity == "" || c.Issuer == "") {
 			err = errf(n, "%s control %s: name a key, a certificate, or an identity with its issuer", c.Type, c.ID)
+		}
+		if err == nil && (c.Identity != "" || c.Issuer != "") && c.TrustedRoot == "" {
+			err = errf(n, "%s control %s: an identity and issuer are checked against a Sigstore trusted root: add trusted-root: trusted_root.json", c.Type, c.ID)
 		}
 		if err == nil && c.Type == TypeAttestations && c.PredicateType == "" {
 			err = errf(n, "attestations control %s: predicate-type is required (e.g. https://slsa.dev/provenance/v1)", c.ID)
