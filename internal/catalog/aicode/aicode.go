@@ -24,6 +24,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/chainvet/chainvet/internal/catalog/containers"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/modelfile/pysource"
 )
@@ -72,7 +73,7 @@ func classify(f *inventory.File) fileType {
 		return modelfileFile
 	case strings.HasSuffix(name, ".sh") || strings.HasSuffix(name, ".bash"),
 		bytes.HasPrefix(f.Head, []byte("#!")) && bytes.Contains(firstLine(f.Head), []byte("sh")),
-		name == "dockerfile" || strings.HasPrefix(name, "dockerfile.") || strings.HasSuffix(name, ".dockerfile"),
+		containers.IsDockerfileName(name),
 		name == "containerfile",
 		(strings.HasPrefix(name, "docker-compose") || strings.HasPrefix(name, "compose")) &&
 			(strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")),

@@ -32,8 +32,7 @@ func (Dockerfile) Name() string { return "containers/dockerfile" }
 // unless they are Ollama Modelfiles.
 func (Dockerfile) Wants(f *inventory.File) bool {
 	n := strings.ToLower(f.Name)
-	if n == "dockerfile" || n == "containerfile" || strings.HasSuffix(n, ".dockerfile") ||
-		strings.HasPrefix(n, "dockerfile.") || strings.HasPrefix(n, "containerfile.") {
+	if IsDockerfileName(n) {
 		return true
 	}
 	// Ollama Modelfiles also start with FROM; their FROM names a model.
@@ -42,6 +41,27 @@ func (Dockerfile) Wants(f *inventory.File) bool {
 		return false
 	}
 	return firstIsFrom(f.Head)
+}
+
+// IsDockerfileName reports whether a file name (lower case) is one that
+// docker build and podman take as a Dockerfile: Dockerfile, Containerfile,
+// *.dockerfile, or Dockerfile.<variant> — but not source code or
+// documentation about them (dockerfile.go, dockerfile.md).
+func IsDockerfileName(n string) bool {
+	switch {
+	case n == "dockerfile" || n == "containerfile" || strings.HasSuffix(n, ".dockerfile"):
+		return true
+	case strings.HasPrefix(n, "dockerfile.") || strings.HasPrefix(n, "containerfile."):
+		return !notDockerfileExt[path.Ext(n)]
+	}
+	return false
+}
+
+// notDockerfileExt are the extensions of source code and documentation.
+var notDockerfileExt = map[string]bool{
+	".go": true, ".py": true, ".js": true, ".mjs": true, ".cjs": true, ".ts": true, ".rs": true,
+	".java": true, ".rb": true, ".c": true, ".h": true, ".cpp": true, ".md": true, ".rst": true,
+	".html": true, ".json": true,
 }
 
 // modelfileRE finds an instruction only Ollama Modelfiles have.

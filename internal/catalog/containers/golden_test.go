@@ -100,3 +100,15 @@ func TestComponents(t *testing.T) {
 		t.Errorf("torch component %+v: want index without credentials, line 10", c)
 	}
 }
+
+func TestIsDockerfileName(t *testing.T) {
+	for n, want := range map[string]bool{
+		"dockerfile": true, "containerfile": true, "app.dockerfile": true, "dockerfile.gpu": true,
+		"containerfile.cuda12": true, "dockerfile.go": false, "dockerfile.md": false, "dockerfile_test.go": false,
+		"dockerfiles": false, "readme.md": false,
+	} {
+		if got := IsDockerfileName(n); got != want {
+			t.Errorf("IsDockerfileName(%q) = %v, want %v", n, got, want)
+		}
+	}
+}

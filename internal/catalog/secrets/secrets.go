@@ -30,6 +30,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/chainvet/chainvet/internal/catalog/containers"
 	"github.com/chainvet/chainvet/internal/inventory"
 )
 
@@ -104,7 +105,7 @@ func classify(f *inventory.File) fileType {
 		t = notebookFile
 	case textExts[ext], textNames[name],
 		strings.HasPrefix(name, ".env."), // .env.local, .env.production
-		strings.HasPrefix(name, "dockerfile."), strings.HasPrefix(name, "containerfile."),
+		containers.IsDockerfileName(name),
 		bytes.HasPrefix(f.Head, []byte("#!")): // scripts without an extension
 		t = textFile
 	}

@@ -107,6 +107,14 @@ func (Indexes) Catalog(ctx context.Context, f *inventory.File, s inventory.Sink)
 	return nil
 }
 
+// notConfig are the extensions of documentation and of source code in
+// languages that do not run pip or npm: text there that names an index
+// option is prose or a string, not configuration.
+var notConfig = map[string]bool{
+	".md": true, ".markdown": true, ".rst": true, ".adoc": true, ".html": true, ".htm": true,
+	".go": true, ".rs": true, ".java": true, ".c": true, ".h": true, ".cc": true, ".cpp": true,
+}
+
 // An extra records one line that adds a pip index.
 type extra struct {
 	line int
@@ -116,6 +124,9 @@ type extra struct {
 // Check returns the findings for the configuration file at p holding data.
 // It is exported so tests and other front ends can run it on bytes alone.
 func Check(p string, data []byte) []inventory.Finding {
+	if notConfig[strings.ToLower(path.Ext(p))] {
+		return nil
+	}
 	if pyprojectWants(data) {
 		return checkPyproject(p, data)
 	}
@@ -194,8 +205,11 @@ func extraIndex(line string) (string, bool) {
 		rest := strings.TrimLeft(line[i+len(key):], " \t=:\"'[")
 		v, _, _ := strings.Cut(rest, " ")
 		v = strings.Trim(v, "\"'[],")
-		if v == "" {
-			return "(empty)", true
+		// Only a URL or a variable holding one is an index; prose and
+		// code that merely name the option are not.
+		lv := strings.ToLower(v)
+		if !strings.HasPrefix(lv, "http://") && !strings.HasPrefix(lv, "https://") && !strings.HasPrefix(lv, "file:") && !strings.HasPrefix(v, "$") {
+			continue
 		}
 		return redact(v), true
 	}
