@@ -11,6 +11,7 @@ import (
 type bomFlags struct {
 	out  output
 	pipe pipelineFlags
+	push pushFlags
 }
 
 func newBOM(stdout, stderr io.Writer) *cobra.Command {
@@ -44,13 +45,17 @@ exact bytes.`,
 			if err != nil {
 				return err
 			}
-			return f.out.write(r, rep, stdout)
+			if err := f.out.write(r, rep, stdout); err != nil {
+				return err
+			}
+			return f.push.push(cmd.Context(), rep, args, stderr)
 		},
 	}
 	fl := c.Flags()
 	fl.StringVarP(&f.out.format, "output", "o", "cyclonedx-json", "BOM format: "+strings.Join(bomFormats, ", "))
 	fl.StringVar(&f.out.file, "file", "", "write the BOM to this file instead of standard output")
 	addPipelineFlags(fl, &f.pipe, true)
+	addPushFlags(fl, &f.push)
 	return c
 }
 

@@ -191,6 +191,7 @@ type scanFlags struct {
 	pipe       pipelineFlags
 	ignoreFile string
 	noIgnore   bool
+	push       pushFlags
 }
 
 func newScan(stdout, stderr io.Writer) *cobra.Command {
@@ -224,6 +225,7 @@ finding reaches --fail-on.`,
 	fl.StringVar(&f.ignoreFile, "ignore-file", "", "suppressions to apply (default: "+suppress.FileName+" in the first PATH, if it is a directory and has one)")
 	fl.BoolVar(&f.noIgnore, "no-ignore", false, "apply no suppressions: neither the ignore file nor chainvet:ignore comments")
 	addPipelineFlags(fl, &f.pipe, false)
+	addPushFlags(fl, &f.push)
 	return c
 }
 
@@ -268,6 +270,11 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags, stdout, stderr io.
 		}
 	}
 	if err := f.out.write(r, rep, stdout); err != nil {
+		return err
+	}
+	// Pushed before the threshold is judged: a report with findings is
+	// what the fleet most needs to see.
+	if err := f.push.push(cmd.Context(), rep, args, stderr); err != nil {
 		return err
 	}
 	if n := rep.CountAtLeast(threshold); !never && n > 0 {

@@ -1,0 +1,558 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/chainvet/chainvet/internal/inventory"
+)
+
+// dialect is what differs between the two backends.
+type dialect struct {
+	name   string
+	driver string
+	// types fills the placeholders of the migrations.
+	types *strings.Replacer
+	// numbered placeholders ($1) rather than ?.
+	numbered bool
+}
+
+var (
+	sqliteDialect = dialect{
+		name:   "sqlite",
+		driver: "sqlite",
+		types:  strings.NewReplacer("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{blob}", "BLOB", "{text}", "TEXT"),
+	}
+	postgresDialect = dialect{
+		name:   "postgres",
+		driver: "pgx",
+		// purls and names are compared as bytes: the prefix ranges of
+		// FindComponents must not depend on the database's locale.
+		types:    strings.NewReplacer("{id}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{blob}", "BYTEA", "{text}", `TEXT COLLATE "C"`),
+		numbered: true,
+	}
+)
+
+// Open opens the store a DSN names, creating or migrating its schema:
+// postgres://… or postgresql://… for PostgreSQL, file:PATH for SQLite.
+func Open(ctx context.Context, dsn string) (Store, error) {
+	var (
+		d   dialect
+		src string
+	)
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		d, src = postgresDialect, dsn
+	case strings.HasPrefix(dsn, "file:"):
+		d, src = sqliteDialect, sqliteDSN(dsn)
+	default:
+		return nil, fmt.Errorf("store: unknown database %q: want file:PATH or postgres://…", redact(dsn))
+	}
+	db, err := sql.Open(d.driver, src)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
+	}
+	s := &sqlStore{db: db, d: d}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN adds the settings the store relies on: foreign keys, waiting
+// for a lock rather than failing, WAL so readers do not block the writer,
+// and transactions that take the write lock when they begin, so two
+// writers never deadlock upgrading a read lock.
+func sqliteDSN(dsn string) string {
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+}
+
+// redact hides a password in a DSN shown in an error.
+func redact(dsn string) string {
+	if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
+		return dsn[:i+3] + "…" + dsn[j:]
+	}
+	return dsn
+}
+
+type sqlStore struct {
+	db *sql.DB
+	d  dialect
+}
+
+// q rewrites ? placeholders for the dialect. No statement here has a ?
+// inside a literal.
+func (s *sqlStore) q(query string) string {
+	if !s.d.numbered {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// migrations are applied in order, each once, in one transaction with the
+// row that records it in schema_migrations. Never edit one that shipped:
+// add the next.
+var migrations = []string{
+	1: `
+CREATE TABLE projects (
+	name {text} PRIMARY KEY,
+	owners TEXT NOT NULL DEFAULT '[]',
+	tier TEXT NOT NULL DEFAULT '',
+	tags TEXT NOT NULL DEFAULT '[]',
+	created BIGINT NOT NULL
+);
+CREATE TABLE reports (
+	id {id},
+	project {text} NOT NULL REFERENCES projects(name),
+	version {text} NOT NULL,
+	env {text} NOT NULL,
+	digest TEXT NOT NULL,
+	format TEXT NOT NULL,
+	received BIGINT NOT NULL,
+	ncomponents INTEGER NOT NULL,
+	body {blob} NOT NULL,
+	UNIQUE (project, version, env, digest)
+);
+CREATE INDEX reports_project ON reports(project, received);
+CREATE TABLE deployments (
+	project {text} NOT NULL REFERENCES projects(name),
+	env {text} NOT NULL,
+	report_id BIGINT NOT NULL REFERENCES reports(id),
+	received BIGINT NOT NULL,
+	PRIMARY KEY (project, env)
+);
+CREATE INDEX deployments_report ON deployments(report_id);
+CREATE TABLE components (
+	report_id BIGINT NOT NULL REFERENCES reports(id),
+	kind TEXT NOT NULL CHECK (kind <> ''),
+	name {text} NOT NULL,
+	version {text} NOT NULL,
+	purl {text} NOT NULL,
+	digests TEXT NOT NULL,
+	path TEXT NOT NULL
+);
+CREATE INDEX components_purl ON components(purl);
+CREATE INDEX components_name ON components(name, version);
+CREATE INDEX components_report ON components(report_id);
+CREATE TABLE tokens (
+	hash TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	scope TEXT NOT NULL CHECK (scope IN ('read', 'push', 'admin')),
+	project TEXT NOT NULL,
+	created BIGINT NOT NULL
+);
+CREATE TABLE server_state (
+	key TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
+}
+
+// migrateLock is the PostgreSQL advisory lock key that serialises
+// migrations of replicas starting at once ("cvet" in ASCII).
+const migrateLock = 0x63766574
+
+func (s *sqlStore) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if s.d.numbered {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+			return fmt.Errorf("store: migrate: lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	var have sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	latest := int64(len(migrations) - 1)
+	if have.Int64 > latest {
+		return fmt.Errorf("store: database schema is version %d, newer than this chainvet's %d: upgrade chainvet", have.Int64, latest)
+	}
+	for v := have.Int64 + 1; v <= latest; v++ {
+		for _, stmt := range strings.Split(s.d.types.Replace(migrations[v]), ";") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("store: migration %d: %w", v, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`), v, time.Now().UnixMicro()); err != nil {
+			return fmt.Errorf("store: migration %d: %w", v, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *sqlStore) Close() error                   { return s.db.Close() }
+
+func (s *sqlStore) PutProject(ctx context.Context, p Project) error {
+	owners, tags := jsonList(p.Owners), jsonList(p.Tags)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO projects (name, owners, tier, tags, created) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET owners = excluded.owners, tier = excluded.tier, tags = excluded.tags`),
+		p.Name, owners, p.Tier, tags, time.Now().UnixMicro())
+	if err != nil {
+		return fmt.Errorf("store: project %s: %w", p.Name, err)
+	}
+	return nil
+}
+
+func jsonList(l []string) string {
+	if l == nil {
+		l = []string{}
+	}
+	b, _ := json.Marshal(l) // a []string always marshals
+	return string(b)
+}
+
+func parseList(s string) []string {
+	var l []string
+	if json.Unmarshal([]byte(s), &l) != nil || l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func (s *sqlStore) Projects(ctx context.Context) ([]Project, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, owners, tier, tags FROM projects ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: projects: %w", err)
+	}
+	defer rows.Close()
+	var out []Project
+	for rows.Next() {
+		var p Project
+		var owners, tags string
+		if err := rows.Scan(&p.Name, &owners, &p.Tier, &tags); err != nil {
+			return nil, fmt.Errorf("store: projects: %w", err)
+		}
+		p.Owners, p.Tags = parseList(owners), parseList(tags)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: projects: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Project(ctx context.Context, name string) (Project, error) {
+	p := Project{Name: name}
+	var owners, tags string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT owners, tier, tags FROM projects WHERE name = ?`), name).Scan(&owners, &p.Tier, &tags)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Project{}, fmt.Errorf("project %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return Project{}, fmt.Errorf("store: project %s: %w", name, err)
+	}
+	p.Owners, p.Tags = parseList(owners), parseList(tags)
+	return p, nil
+}
+
+// componentBatch is the number of component rows inserted per statement:
+// 7 parameters each stays far below SQLite's 32766 and PostgreSQL's 65535.
+const componentBatch = 256
+
+func (s *sqlStore) AddReport(ctx context.Context, u Upload) (int64, bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: add report: %w", err)
+	}
+	defer tx.Rollback()
+	fail := func(err error) (int64, bool, error) {
+		return 0, false, fmt.Errorf("store: add report to %s: %w", u.Project, err)
+	}
+	received := u.Received.UnixMicro()
+	if u.Meta != nil {
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO projects (name, owners, tier, tags, created) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET owners = excluded.owners, tier = excluded.tier, tags = excluded.tags`),
+			u.Project, jsonList(u.Meta.Owners), u.Meta.Tier, jsonList(u.Meta.Tags), received)
+	} else {
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO projects (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), u.Project, received)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO reports (project, version, env, digest, format, received, ncomponents, body)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, version, env, digest) DO NOTHING RETURNING id`),
+		u.Project, u.Version, u.Env, u.Digest, u.Format, received, len(u.Components), u.Body).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Stored before, possibly by another replica a moment ago: its
+		// row is committed, since the insert above waited for it.
+		err = tx.QueryRowContext(ctx, s.q(`SELECT id FROM reports WHERE project = ? AND version = ? AND env = ? AND digest = ?`),
+			u.Project, u.Version, u.Env, u.Digest).Scan(&id)
+		if err != nil {
+			return fail(err)
+		}
+		if err := tx.Commit(); err != nil { // keeps Meta's update
+			return fail(err)
+		}
+		return id, false, nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	for start := 0; start < len(u.Components); start += componentBatch {
+		batch := u.Components[start:min(start+componentBatch, len(u.Components))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO components (report_id, kind, name, version, purl, digests, path) VALUES `)
+		args := make([]any, 0, 7*len(batch))
+		for i, c := range batch {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, id, string(c.Kind), c.Name, c.Version, c.PURL, digestList(c.Digests), firstPath(c))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+			return fail(err)
+		}
+	}
+	// The latest report of a deployment is the one received last; an
+	// older upload arriving late does not replace it.
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deployments (project, env, report_id, received) VALUES (?, ?, ?, ?)
+ON CONFLICT (project, env) DO UPDATE SET report_id = excluded.report_id, received = excluded.received
+WHERE excluded.received >= deployments.received`), u.Project, u.Env, id, received); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return id, true, nil
+}
+
+// digestList writes digests as "algorithm:value" separated by spaces.
+func digestList(ds []inventory.Digest) string {
+	l := make([]string, len(ds))
+	for i, d := range ds {
+		l[i] = d.Algorithm + ":" + d.Value
+	}
+	return strings.Join(l, " ")
+}
+
+func firstPath(c inventory.Component) string {
+	if len(c.Locations) > 0 {
+		return c.Locations[0].Path
+	}
+	return ""
+}
+
+const reportColumns = `r.id, r.project, r.version, r.env, r.digest, r.format, r.received, r.ncomponents`
+
+func scanReports(rows *sql.Rows) ([]ReportInfo, error) {
+	defer rows.Close()
+	var out []ReportInfo
+	for rows.Next() {
+		var r ReportInfo
+		var received int64
+		if err := rows.Scan(&r.ID, &r.Project, &r.Version, &r.Env, &r.Digest, &r.Format, &received, &r.Components); err != nil {
+			return nil, err
+		}
+		r.Received = time.UnixMicro(received).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) Reports(ctx context.Context, project string, limit int) ([]ReportInfo, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+reportColumns+` FROM reports r WHERE r.project = ? ORDER BY r.received DESC, r.id DESC LIMIT ?`), project, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: reports of %s: %w", project, err)
+	}
+	out, err := scanReports(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: reports of %s: %w", project, err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Deployments(ctx context.Context, project string) ([]ReportInfo, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+reportColumns+` FROM deployments d JOIN reports r ON r.id = d.report_id WHERE d.project = ? ORDER BY d.env`), project)
+	if err != nil {
+		return nil, fmt.Errorf("store: deployments of %s: %w", project, err)
+	}
+	out, err := scanReports(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: deployments of %s: %w", project, err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) ReportBody(ctx context.Context, id int64) ([]byte, error) {
+	var body []byte
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT body FROM reports WHERE id = ?`), id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("report %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: report %d: %w", id, err)
+	}
+	return body, nil
+}
+
+func (s *sqlStore) FindComponents(ctx context.Context, q ComponentQuery) ([]Match, error) {
+	var (
+		where []string
+		args  []any
+	)
+	switch {
+	case q.PURL != "" && !strings.Contains(q.PURL, "@"):
+		// Every version: "pkg:pypi/torch@…" sorts between "…@" and
+		// "…A" ('A' follows '@'), a range the purl index answers.
+		where = append(where, "(c.purl = ? OR (c.purl >= ? AND c.purl < ?))")
+		args = append(args, q.PURL, q.PURL+"@", q.PURL+"A")
+	case q.PURL != "":
+		where = append(where, "c.purl = ?")
+		args = append(args, q.PURL)
+	case q.Name != "":
+		where = append(where, "c.name = ?")
+		args = append(args, q.Name)
+		if q.Version != "" {
+			where = append(where, "c.version = ?")
+			args = append(args, q.Version)
+		}
+	default:
+		return nil, errors.New("store: find components: give a purl or a name")
+	}
+	if q.Project != "" {
+		where = append(where, "r.project = ?")
+		args = append(args, q.Project)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	args = append(args, limit)
+	from := `components c JOIN deployments d ON d.report_id = c.report_id JOIN reports r ON r.id = c.report_id`
+	if q.History {
+		from = `components c JOIN reports r ON r.id = c.report_id`
+	}
+	query := `SELECT r.project, p.owners, p.tier, r.env, r.version, r.id, r.received, c.kind, c.name, c.version, c.purl, c.digests, c.path
+FROM ` + from + ` JOIN projects p ON p.name = r.project
+WHERE ` + strings.Join(where, " AND ") + `
+ORDER BY r.project, r.env, r.received DESC, c.name, c.version, c.path
+LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: find components: %w", err)
+	}
+	defer rows.Close()
+	var out []Match
+	for rows.Next() {
+		var m Match
+		var owners, digests string
+		var received int64
+		if err := rows.Scan(&m.Project, &owners, &m.Tier, &m.Env, &m.Version, &m.ReportID, &received,
+			&m.Kind, &m.Name, &m.CVersion, &m.PURL, &digests, &m.Path); err != nil {
+			return nil, fmt.Errorf("store: find components: %w", err)
+		}
+		m.Owners = parseList(owners)
+		m.Received = time.UnixMicro(received).UTC()
+		if digests != "" {
+			m.Digests = strings.Split(digests, " ")
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: find components: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) AddToken(ctx context.Context, t Token) error {
+	return s.addToken(ctx, s.db, t)
+}
+
+// execer is what *sql.DB and *sql.Tx share.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *sqlStore) addToken(ctx context.Context, e execer, t Token) error {
+	_, err := e.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, name, scope, project, created) VALUES (?, ?, ?, ?, ?)`),
+		t.Hash, t.Name, t.Scope, t.Project, t.Created.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("store: add token %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Token(ctx context.Context, hash string) (Token, error) {
+	t := Token{Hash: hash}
+	var created int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT name, scope, project, created FROM tokens WHERE hash = ?`), hash).Scan(&t.Name, &t.Scope, &t.Project, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Token{}, fmt.Errorf("token: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("store: token: %w", err)
+	}
+	t.Created = time.UnixMicro(created).UTC()
+	return t, nil
+}
+
+func (s *sqlStore) Bootstrap(ctx context.Context, t Token) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: bootstrap: %w", err)
+	}
+	defer tx.Rollback()
+	// The server_state row is the claim: of replicas racing here, one
+	// inserts it and the others find it taken.
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO server_state (key, value) VALUES ('bootstrap', ?) ON CONFLICT (key) DO NOTHING`), strconv.FormatInt(t.Created.UnixMicro(), 10))
+	if err != nil {
+		return false, fmt.Errorf("store: bootstrap: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens`).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: bootstrap: %w", err)
+	}
+	if n > 0 {
+		return false, tx.Commit()
+	}
+	if err := s.addToken(ctx, tx, t); err != nil {
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: bootstrap: %w", err)
+	}
+	return true, nil
+}

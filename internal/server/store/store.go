@@ -1,0 +1,164 @@
+// Package store keeps what the fleet server knows — projects, the reports
+// pushed for them, their components flattened for queries, and API tokens —
+// in SQLite (embedded, the default) or PostgreSQL (for several replicas).
+//
+// Open picks the backend from the DSN. Both run the same SQL, the same
+// versioned migrations and the same test suite (package storetest). All
+// coordination between replicas goes through the database: idempotent
+// ingest is a UNIQUE constraint, the latest report of a deployment is an
+// upserted row, and migrations and bootstrap are serialised by it.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chainvet/chainvet/internal/inventory"
+)
+
+// ErrNotFound reports that a project, report or token does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// A Store is the server's database. Its methods are safe for concurrent
+// use, and for use by several processes sharing one database.
+type Store interface {
+	// PutProject creates a project or replaces its owners, tier and tags.
+	PutProject(ctx context.Context, p Project) error
+	// Projects lists every project, by name.
+	Projects(ctx context.Context) ([]Project, error)
+	// Project returns one project, or ErrNotFound.
+	Project(ctx context.Context, name string) (Project, error)
+
+	// AddReport stores an upload in one transaction, creating its project
+	// if needed. An upload whose project, version, environment and digest
+	// are already stored is not stored again: AddReport returns the first
+	// one's ID with created false.
+	AddReport(ctx context.Context, u Upload) (id int64, created bool, err error)
+	// Reports lists a project's reports, newest first, at most limit.
+	Reports(ctx context.Context, project string, limit int) ([]ReportInfo, error)
+	// Deployments lists the latest report of each environment of a project.
+	Deployments(ctx context.Context, project string) ([]ReportInfo, error)
+	// ReportBody returns the document of a report as it was uploaded.
+	ReportBody(ctx context.Context, id int64) ([]byte, error)
+	// FindComponents answers "who runs X?" across the fleet.
+	FindComponents(ctx context.Context, q ComponentQuery) ([]Match, error)
+
+	// AddToken stores a token (its hash, never the token).
+	AddToken(ctx context.Context, t Token) error
+	// Token returns the token with this SHA-256 hash (hex), or ErrNotFound.
+	Token(ctx context.Context, hash string) (Token, error)
+	// Bootstrap stores t only if no token has ever been bootstrapped and
+	// none exists, and says whether it did. Several replicas starting at
+	// once create one token between them.
+	Bootstrap(ctx context.Context, t Token) (bool, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// A Project is one service, application or repository of the fleet.
+type Project struct {
+	Name string `json:"name"`
+	// Owners are the people or teams who answer for it.
+	Owners []string `json:"owners"`
+	// Tier is its criticality ("1" most critical, or a word such as
+	// "critical"); empty when not set.
+	Tier string   `json:"tier,omitempty"`
+	Tags []string `json:"tags"`
+}
+
+// Upload formats: what the stored body is.
+const (
+	FormatReport    = "chainvet-report" // chainvet/report/v1 JSON
+	FormatCycloneDX = "cyclonedx"       // CycloneDX JSON, from chainvet or another tool
+)
+
+// An Upload is one report pushed for a project.
+type Upload struct {
+	Project string
+	// Version is the release the report is of (a tag, a commit); may be empty.
+	Version string
+	// Env is the environment (deployment) it runs in, such as "prod".
+	Env string
+	// Digest is "sha256:" and the lower-case hex SHA-256 of Body.
+	Digest   string
+	Received time.Time
+	Format   string
+	Body     []byte
+	// Components are Body's components, stored flattened for queries.
+	Components []inventory.Component
+	// Meta, when set, replaces the project's owners, tier and tags in the
+	// same transaction.
+	Meta *Project
+}
+
+// A ReportInfo describes a stored report without its body.
+type ReportInfo struct {
+	ID         int64     `json:"id"`
+	Project    string    `json:"project"`
+	Version    string    `json:"version"`
+	Env        string    `json:"env"`
+	Digest     string    `json:"digest"`
+	Format     string    `json:"format"`
+	Received   time.Time `json:"received"`
+	Components int       `json:"components"`
+}
+
+// A ComponentQuery selects components by purl, or by name and version.
+type ComponentQuery struct {
+	// PURL matches exactly; without a version ("pkg:pypi/torch") it
+	// matches every version of the package.
+	PURL string
+	// Name and Version match exactly; an empty Version matches any.
+	Name    string
+	Version string
+	// Project limits the answer to one project when not empty.
+	Project string
+	// History includes every stored report, not only the latest of each
+	// deployment.
+	History bool
+	// Limit caps the number of matches; 0 means DefaultLimit.
+	Limit int
+}
+
+// DefaultLimit is the number of matches FindComponents returns when the
+// query sets none: enough for any incident, small enough to render.
+const DefaultLimit = 10000
+
+// A Match is one component found in one report.
+type Match struct {
+	Project  string    `json:"project"`
+	Owners   []string  `json:"owners"`
+	Tier     string    `json:"tier,omitempty"`
+	Env      string    `json:"env"`
+	Version  string    `json:"version"`
+	ReportID int64     `json:"report"`
+	Received time.Time `json:"received"`
+	Kind     string    `json:"kind"`
+	Name     string    `json:"name"`
+	CVersion string    `json:"componentVersion,omitempty"`
+	PURL     string    `json:"purl,omitempty"`
+	Digests  []string  `json:"digests,omitempty"`
+	Path     string    `json:"path,omitempty"`
+}
+
+// Scopes a token may hold, each allowing what the one before it allows.
+const (
+	ScopeRead  = "read"
+	ScopePush  = "push"
+	ScopeAdmin = "admin"
+)
+
+// A Token is an API token as stored: its hash, never its value.
+type Token struct {
+	// Hash is the lower-case hex SHA-256 of the token.
+	Hash  string `json:"-"`
+	Name  string `json:"name"`
+	Scope string `json:"scope"`
+	// Project limits the token to one project when not empty.
+	Project string    `json:"project,omitempty"`
+	Created time.Time `json:"created"`
+}
