@@ -1,5 +1,6 @@
-// Command chainvet vets the supply chain of AI software: model files,
-// packages, and the archives they travel in, without running any of it.
+// Command chainvet vets the supply chain of AI software — model files,
+// packages, code, CI, containers and agent plugins — without running any
+// of it, and pins, signs and gates it.
 //
 // Exit codes: 0 when no finding reaches the --fail-on threshold, 1 when one
 // does (for verify: drift from the lock; for diff: unapproved changes or a
@@ -60,7 +61,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "chainvet",
 		Short:         "Vet the supply chain of AI software",
-		Long:          "chainvet inventories and vets what an AI project runs — model files, packages and the archives they come in — statically: nothing it scans is ever loaded or executed.",
+		Long:          "chainvet inventories, vets, pins, signs and gates what an AI project runs — model files, datasets, packages, code, CI, containers and agent plugins — statically: nothing it scans is ever loaded or executed.",
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -198,10 +198,14 @@ func newScan(stdout, stderr io.Writer) *cobra.Command {
 	var f scanFlags
 	c := &cobra.Command{
 		Use:   "scan PATH...",
-		Short: "Scan files and directories for dangerous model files and archives",
+		Short: "Vet models, packages, code, notebooks, CI, containers, agent plugins and secrets under each PATH",
 		Long: `scan walks every PATH (files and directories, recursively), recognises formats
-by their content, opens archives member by member, and vets every model file
-statically: pickles are analysed by a symbolic VM, never unpickled.
+by their content, opens archives member by member, and vets what it finds
+statically: model files (pickles are analysed by a symbolic VM, never
+unpickled), packages against the advisory database and for typosquats,
+dependency confusion and install-time code, Python code and notebooks, CI
+workflows, Dockerfiles, MCP configs, and secrets. Suppressions come from
+chainvet:ignore comments and .chainvet-ignore.yaml.
 
 The report goes to standard output (or --file); the exit code is 1 when a
 finding reaches --fail-on.`,

@@ -27,7 +27,7 @@ func newVerify(stdout, stderr io.Writer) *cobra.Command {
 	var f verifyFlags
 	c := &cobra.Command{
 		Use:   "verify [PATH]",
-		Short: "Check a project against its chainvet.lock: changed, added, missing and renamed files, other revisions and hashes",
+		Short: "Check a project against its chainvet.lock (drift); verify model and verify attestation check signatures",
 		Long: `verify scans PATH (default: the current folder) again, re-hashes every
 locked file in full, and compares the result with PATH/chainvet.lock:
 files changed, added, missing or renamed (matched by digest), model folders
