@@ -1,6 +1,11 @@
 // Package server is chainvet's fleet server: an HTTP API that stores the
 // reports projects push and answers "who runs X?" across all of them.
 //
+// Advisories (OSV records, uploaded one at a time or as an all.zip) are
+// matched against the latest report of every deployment as soon as they
+// are stored, and each pushed report against every stored advisory; the
+// matches are findings with first-seen and resolved times.
+//
 // The API is described by docs/openapi.yaml, which a test keeps in step
 // with the routes here. Every request but GET /healthz needs a bearer
 // token (see NewToken); its scope — read, push or admin — and its project,
@@ -54,6 +59,9 @@ type Options struct {
 	// MaxUpload is the largest report accepted, in bytes; 0 means
 	// DefaultMaxUpload.
 	MaxUpload int64
+	// MaxAdvisories is the largest advisory upload (an OSV all.zip)
+	// accepted, in bytes; 0 means DefaultMaxAdvisories.
+	MaxAdvisories int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives one line per failed request; nil discards them.
@@ -82,12 +90,18 @@ var routes = []route{
 	{"POST", "/api/v1/projects/{project}/reports", store.ScopePush, (*Server).postReport},
 	{"GET", "/api/v1/components", store.ScopeRead, (*Server).findComponents},
 	{"POST", "/api/v1/tokens", store.ScopeAdmin, (*Server).postToken},
+	{"POST", "/api/v1/advisories", store.ScopeAdmin, (*Server).postAdvisories},
+	{"GET", "/api/v1/advisories/{id}", store.ScopeRead, (*Server).getAdvisory},
+	{"GET", "/api/v1/findings", store.ScopeRead, (*Server).listFindings},
 }
 
 // New returns a server on st.
 func New(st store.Store, opt Options) *Server {
 	if opt.MaxUpload <= 0 {
 		opt.MaxUpload = DefaultMaxUpload
+	}
+	if opt.MaxAdvisories <= 0 {
+		opt.MaxAdvisories = DefaultMaxAdvisories
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -248,6 +262,10 @@ type uploadResult struct {
 	Components int    `json:"components"`
 	// Created is false when the same report had been uploaded before.
 	Created bool `json:"created"`
+	// Opened and Resolved count the findings matching the report against
+	// the stored advisories opened and resolved.
+	Opened   int `json:"opened"`
+	Resolved int `json:"resolved"`
 }
 
 // DefaultEnv is the environment of an upload that names none.
@@ -297,12 +315,19 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request, t store.Toke
 	if err != nil {
 		return err
 	}
+	// Matched after the commit, and again for a repeated upload: a
+	// client that saw no answer because matching failed pushes again.
+	opened, resolved, err := s.matchReport(r.Context(), name, u.Env, id, u.Components)
+	if err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
 	return writeJSON(w, status, uploadResult{ID: id, Project: name, Version: u.Version, Env: u.Env,
-		Digest: u.Digest, Format: u.Format, Components: len(u.Components), Created: created})
+		Digest: u.Digest, Format: u.Format, Components: len(u.Components), Created: created,
+		Opened: opened, Resolved: resolved})
 }
 
 // projectMeta reads owners, tier and tags from an upload's query: when

@@ -32,7 +32,7 @@ type fixture struct {
 	tokens map[string]string // name → secret
 }
 
-func newFixture(t *testing.T, opt Options) *fixture {
+func newFixture(t testing.TB, opt Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "file:"+filepath.Join(t.TempDir(), "server.db"))
@@ -60,7 +60,7 @@ func newFixture(t *testing.T, opt Options) *fixture {
 
 // do sends a request with the named token ("" for none) and returns the
 // status and body.
-func (f *fixture) do(t *testing.T, token, method, target string, body []byte) (int, []byte) {
+func (f *fixture) do(t testing.TB, token, method, target string, body []byte) (int, []byte) {
 	t.Helper()
 	req := httptest.NewRequest(method, target, bytes.NewReader(body))
 	if token != "" {

@@ -170,6 +170,63 @@ CREATE TABLE server_state (
 	value TEXT NOT NULL
 );
 `,
+	// 2: advisories and the findings matching them against deployments.
+	// Components gain the key advisories are matched by (OSV ecosystem
+	// and normalized name) and an index of their file digests. Reports
+	// stored before this migration are matched once pushed again.
+	2: `
+ALTER TABLE components ADD COLUMN ecosystem {text} NOT NULL DEFAULT '';
+ALTER TABLE components ADD COLUMN norm_name {text} NOT NULL DEFAULT '';
+CREATE INDEX components_package ON components(ecosystem, norm_name);
+CREATE TABLE component_digests (
+	report_id BIGINT NOT NULL REFERENCES reports(id),
+	digest {text} NOT NULL
+);
+CREATE INDEX component_digests_digest ON component_digests(digest);
+CREATE TABLE advisories (
+	id {text} PRIMARY KEY,
+	modified BIGINT NOT NULL,
+	imported BIGINT NOT NULL,
+	matched BIGINT NOT NULL DEFAULT 0,
+	raw {blob} NOT NULL
+);
+CREATE TABLE advisory_packages (
+	ecosystem {text} NOT NULL,
+	name {text} NOT NULL,
+	advisory {text} NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+	PRIMARY KEY (ecosystem, name, advisory)
+);
+CREATE INDEX advisory_packages_advisory ON advisory_packages(advisory);
+CREATE TABLE advisory_digests (
+	digest {text} NOT NULL,
+	advisory {text} NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+	PRIMARY KEY (digest, advisory)
+);
+CREATE INDEX advisory_digests_advisory ON advisory_digests(advisory);
+CREATE TABLE findings (
+	id {id},
+	project {text} NOT NULL REFERENCES projects(name),
+	env {text} NOT NULL,
+	report_id BIGINT NOT NULL REFERENCES reports(id),
+	component {text} NOT NULL,
+	name {text} NOT NULL,
+	version {text} NOT NULL,
+	advisory {text} NOT NULL,
+	aliases TEXT NOT NULL,
+	severity INTEGER NOT NULL,
+	rule TEXT NOT NULL,
+	evidence TEXT NOT NULL,
+	message TEXT NOT NULL,
+	remediation TEXT NOT NULL,
+	first_seen BIGINT NOT NULL,
+	last_seen BIGINT NOT NULL,
+	resolved_at BIGINT,
+	run TEXT NOT NULL,
+	UNIQUE (project, env, component, advisory, rule)
+);
+CREATE INDEX findings_advisory ON findings(advisory, resolved_at);
+CREATE INDEX findings_deployment ON findings(project, env, resolved_at);
+`,
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises
@@ -284,7 +341,7 @@ func (s *sqlStore) Project(ctx context.Context, name string) (Project, error) {
 }
 
 // componentBatch is the number of component rows inserted per statement:
-// 7 parameters each stays far below SQLite's 32766 and PostgreSQL's 65535.
+// 9 parameters each stays far below SQLite's 32766 and PostgreSQL's 65535.
 const componentBatch = 256
 
 func (s *sqlStore) AddReport(ctx context.Context, u Upload) (int64, bool, error) {
@@ -330,16 +387,26 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, version, env, digest) DO N
 	for start := 0; start < len(u.Components); start += componentBatch {
 		batch := u.Components[start:min(start+componentBatch, len(u.Components))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO components (report_id, kind, name, version, purl, digests, path) VALUES `)
-		args := make([]any, 0, 7*len(batch))
+		b.WriteString(`INSERT INTO components (report_id, kind, name, version, purl, digests, path, ecosystem, norm_name) VALUES `)
+		args := make([]any, 0, 9*len(batch))
+		var digests []any
 		for i, c := range batch {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, id, string(c.Kind), c.Name, c.Version, c.PURL, digestList(c.Digests), firstPath(c))
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			eco, norm := PackageKey(c.PURL, c.Name)
+			args = append(args, id, string(c.Kind), c.Name, c.Version, c.PURL, digestList(c.Digests), firstPath(c), eco, norm)
+			for _, d := range c.Digests {
+				if d.Algorithm == "sha256" || d.Algorithm == "sha512" {
+					digests = append(digests, id, d.Algorithm+":"+d.Value)
+				}
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q(b.String()), args...); err != nil {
+			return fail(err)
+		}
+		if err := s.insertDigests(ctx, tx, digests); err != nil {
 			return fail(err)
 		}
 	}
@@ -439,6 +506,14 @@ func (s *sqlStore) FindComponents(ctx context.Context, q ComponentQuery) ([]Matc
 	case q.PURL != "":
 		where = append(where, "c.purl = ?")
 		args = append(args, q.PURL)
+	case q.Ecosystem != "":
+		where = append(where, "c.ecosystem = ? AND c.norm_name = ?")
+		args = append(args, q.Ecosystem, q.Package)
+	case q.Digest != "":
+		// The digest index finds the reports; the component's own list
+		// says which of their components hold it.
+		where = append(where, "c.report_id IN (SELECT report_id FROM component_digests WHERE digest = ?) AND (' ' || c.digests || ' ') LIKE ?")
+		args = append(args, q.Digest, "% "+q.Digest+" %")
 	case q.Name != "":
 		where = append(where, "c.name = ?")
 		args = append(args, q.Name)
@@ -447,7 +522,7 @@ func (s *sqlStore) FindComponents(ctx context.Context, q ComponentQuery) ([]Matc
 			args = append(args, q.Version)
 		}
 	default:
-		return nil, errors.New("store: find components: give a purl or a name")
+		return nil, errors.New("store: find components: give a purl, a package, a digest or a name")
 	}
 	if q.Project != "" {
 		where = append(where, "r.project = ?")

@@ -53,6 +53,33 @@ type Store interface {
 	// once create one token between them.
 	Bootstrap(ctx context.Context, t Token) (bool, error)
 
+	// PutAdvisories stores OSV advisories in one transaction. Each
+	// replaces the stored copy only if it is newer (by Modified); a
+	// withdrawn one removes it. It returns, in the order given, the ids
+	// it changed, and the ids whose stored copy is the one given but was
+	// never marked matched (see MarkMatched): both are to be matched
+	// against the fleet. Of replicas storing the same new advisory at
+	// once, one changes it.
+	PutAdvisories(ctx context.Context, advs []Advisory, now time.Time) (changed, pending []string, err error)
+	// MarkMatched records that the copy of an advisory modified at
+	// modified has been matched against the fleet.
+	MarkMatched(ctx context.Context, id string, modified time.Time) error
+	// Advisory returns a stored advisory, or ErrNotFound.
+	Advisory(ctx context.Context, id string) (Advisory, error)
+	// AdvisoriesFor returns the raw records affecting a package
+	// (ecosystem and normalized name, as in PackageKey), by id.
+	AdvisoriesFor(ctx context.Context, ecosystem, name string) ([][]byte, error)
+	// AdvisoriesByDigest returns the raw records reporting a file digest
+	// ("sha256:<hex>"), by id.
+	AdvisoriesByDigest(ctx context.Context, digest string) ([][]byte, error)
+
+	// SyncFindings records what one matching run found, in one
+	// transaction, and returns how many findings it opened (new, or
+	// seen again after being resolved) and resolved. See FindingScope.
+	SyncFindings(ctx context.Context, scope FindingScope, found []Finding, now time.Time) (opened, resolved int, err error)
+	// Findings lists findings, most severe first.
+	Findings(ctx context.Context, q FindingQuery) ([]Finding, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -112,6 +139,14 @@ type ComponentQuery struct {
 	// PURL matches exactly; without a version ("pkg:pypi/torch") it
 	// matches every version of the package.
 	PURL string
+	// Ecosystem (an OSV ecosystem name, such as "PyPI") and Package (a
+	// name as NormalizeName gives it) match the package however its
+	// name is spelt; see PackageKey.
+	Ecosystem string
+	Package   string
+	// Digest matches the components holding a file digest,
+	// "sha256:<hex>" or "sha512:<hex>" in lower case.
+	Digest string
 	// Name and Version match exactly; an empty Version matches any.
 	Name    string
 	Version string

@@ -53,6 +53,12 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 		{"two_replicas_same_upload", func(t *testing.T, dsn string, s store.Store) {
 			testReplicas(t, s, open(t, dsn))
 		}},
+		{"advisories", testAdvisories},
+		{"package_and_digest_queries", testPackageQueries},
+		{"sync_findings", testSyncFindings},
+		{"two_replicas_same_findings", func(t *testing.T, dsn string, s store.Store) {
+			testReplicaFindings(t, s, open(t, dsn))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
