@@ -79,7 +79,8 @@ var sdkModules = []struct{ module, provider string }{
 // sdkOf returns the provider a module belongs to.
 func sdkOf(module string) (string, bool) {
 	for _, m := range sdkModules {
-		if module == m.module || strings.HasPrefix(module, m.module+".") {
+		// module is m.module or below it; no string is built per call.
+		if strings.HasPrefix(module, m.module) && (len(module) == len(m.module) || module[len(m.module)] == '.') {
 			return m.provider, true
 		}
 	}
@@ -138,8 +139,11 @@ func clientProvider(resolved string) (p, urlArg string, ok bool) {
 	case strings.HasPrefix(mod, "langchain_community") && known && c.provider != "":
 		return c.provider, c.urlArg, true
 	}
+	if !known {
+		return "", "", false
+	}
 	sdk, ok := sdkOf(mod)
-	if !ok || !known {
+	if !ok {
 		return "", "", false
 	}
 	if c.provider == "" || sdk == c.provider {

@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -36,11 +37,11 @@ func (Dockerfile) Wants(f *inventory.File) bool {
 		return true
 	}
 	// Ollama Modelfiles also start with FROM; their FROM names a model.
-	if n == "modelfile" || strings.HasPrefix(n, "modelfile.") || strings.HasSuffix(n, ".modelfile") ||
-		modelfileRE.Match(f.Head) {
+	// The cheap test first: most files do not start with FROM at all.
+	if n == "modelfile" || strings.HasPrefix(n, "modelfile.") || strings.HasSuffix(n, ".modelfile") {
 		return false
 	}
-	return firstIsFrom(f.Head)
+	return firstIsFrom(f.Head) && !modelfileRE.Match(f.Head)
 }
 
 // IsDockerfileName reports whether a file name (lower case) is one that
@@ -70,15 +71,15 @@ var modelfileRE = regexp.MustCompile(`(?m)^\s*(PARAMETER|TEMPLATE|SYSTEM|ADAPTER
 var fromRE = regexp.MustCompile(`^FROM\s+(--\S+\s+)*[A-Za-z0-9$][^\s]*(\s+(AS|as)\s+\S+)?\s*$`)
 
 func firstIsFrom(head []byte) bool {
-	for line := range strings.Lines(string(head)) {
-		t := strings.TrimSpace(line)
+	for line := range bytes.Lines(head) {
+		t := bytes.TrimSpace(line)
 		switch {
-		case t == "" || strings.HasPrefix(t, "#"):
+		case len(t) == 0 || t[0] == '#':
 			continue
-		case strings.HasPrefix(t, "ARG "):
+		case bytes.HasPrefix(t, []byte("ARG ")):
 			continue
 		}
-		return fromRE.MatchString(t)
+		return bytes.HasPrefix(t, []byte("FROM")) && fromRE.Match(t)
 	}
 	return false
 }
