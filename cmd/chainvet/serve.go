@@ -28,6 +28,10 @@ type serveFlags struct {
 	db        string
 	tokenFile string
 	maxUpload int64
+	// alerts runs the webhook delivery worker in this replica.
+	alerts bool
+	// alertAttempts is how many attempts a webhook delivery gets.
+	alertAttempts int
 }
 
 func newServe(stdout, stderr io.Writer) *cobra.Command {
@@ -41,7 +45,9 @@ CycloneDX JSON BOM), and answers "who runs X?" across all of them.
 
 The database is SQLite in the user data directory unless --db names another
 file (file:PATH) or a PostgreSQL server (postgres://…), which several
-replicas may share. On first start, with no tokens yet, serve makes an admin
+replicas may share. Alert rules (POST /api/v1/alert-rules) send webhooks
+from every replica started with --alerts, the default; the database
+coordinates them, so each delivery is sent by one. On first start, with no tokens yet, serve makes an admin
 token and writes it to --bootstrap-token-file (mode 0600), or prints it once
 on standard error.`,
 		Example: `  chainvet serve
@@ -60,6 +66,8 @@ on standard error.`,
 	fl.StringVar(&f.db, "db", "", "database: file:PATH (SQLite) or postgres://… (default: file:<user data dir>/chainvet/server.db)")
 	fl.StringVar(&f.tokenFile, "bootstrap-token-file", "", "write the first admin token to this file (mode 0600) instead of standard error")
 	fl.Int64Var(&f.maxUpload, "max-upload", server.DefaultMaxUpload, "largest report accepted, in bytes")
+	fl.BoolVar(&f.alerts, "alerts", true, "send alert webhooks from this replica (any number of replicas may)")
+	fl.IntVar(&f.alertAttempts, "alert-attempts", 8, "attempts a webhook delivery gets before it is marked failed")
 	return c
 }
 
@@ -88,6 +96,17 @@ func (f *serveFlags) run(ctx context.Context, ln net.Listener, stderr io.Writer)
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if f.alerts {
+		w, err := server.NewWorker(st, server.WorkerOptions{MaxAttempts: f.alertAttempts, Log: log})
+		if err != nil {
+			return err
+		}
+		wctx, stop := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); w.Run(wctx) }()
+		// Deferred after st.Close, so run before it.
+		defer func() { stop(); <-stopped }()
+	}
 	hs := &http.Server{
 		Handler:           server.New(st, server.Options{MaxUpload: f.maxUpload, Log: log}),
 		ReadHeaderTimeout: 10 * time.Second,

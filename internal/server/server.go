@@ -4,7 +4,11 @@
 // Advisories (OSV records, uploaded one at a time or as an all.zip) are
 // matched against the latest report of every deployment as soon as they
 // are stored, and each pushed report against every stored advisory; the
-// matches are findings with first-seen and resolved times.
+// matches are findings with first-seen and resolved times. Alert rules
+// send the findings they match, as they open, to webhooks (see Worker):
+// deliveries are queued in the database in the transaction that opens
+// the findings, and any replica's worker may send them, signed with the
+// rule's secret (see Sign).
 //
 // The API is described by docs/openapi.yaml, which a test keeps in step
 // with the routes here. Every request but GET /healthz needs a bearer
@@ -93,6 +97,10 @@ var routes = []route{
 	{"POST", "/api/v1/advisories", store.ScopeAdmin, (*Server).postAdvisories},
 	{"GET", "/api/v1/advisories/{id}", store.ScopeRead, (*Server).getAdvisory},
 	{"GET", "/api/v1/findings", store.ScopeRead, (*Server).listFindings},
+	{"POST", "/api/v1/alert-rules", store.ScopeAdmin, (*Server).postAlertRule},
+	{"GET", "/api/v1/alert-rules", store.ScopeAdmin, (*Server).listAlertRules},
+	{"DELETE", "/api/v1/alert-rules/{id}", store.ScopeAdmin, (*Server).deleteAlertRule},
+	{"GET", "/api/v1/deliveries", store.ScopeAdmin, (*Server).listDeliveries},
 }
 
 // New returns a server on st.

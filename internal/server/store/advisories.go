@@ -315,6 +315,7 @@ func (s *sqlStore) SyncFindings(ctx context.Context, scope FindingScope, found [
 		}
 	}
 	at := now.UnixMicro()
+	var fresh []Finding // opened by this run, to alert on
 	for _, f := range found {
 		id, err := current(f.Project, f.Env)
 		if err != nil {
@@ -329,22 +330,30 @@ func (s *sqlStore) SyncFindings(ctx context.Context, scope FindingScope, found [
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fail(err)
 		}
-		if !open {
-			opened++
-		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO findings (project, env, report_id, component, name, version, advisory, aliases,
+		var fid int64
+		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO findings (project, env, report_id, component, name, version, advisory, aliases,
 	severity, rule, evidence, message, remediation, first_seen, last_seen, resolved_at, run)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)
 ON CONFLICT (project, env, component, advisory, rule) DO UPDATE SET
 	report_id = excluded.report_id, name = excluded.name, version = excluded.version, aliases = excluded.aliases,
 	severity = excluded.severity, evidence = excluded.evidence, message = excluded.message, remediation = excluded.remediation,
 	first_seen = CASE WHEN findings.resolved_at IS NULL THEN findings.first_seen ELSE excluded.first_seen END,
-	last_seen = excluded.last_seen, resolved_at = NULL, run = excluded.run`),
+	last_seen = excluded.last_seen, resolved_at = NULL, run = excluded.run
+RETURNING id`),
 			f.Project, f.Env, f.ReportID, f.Component, f.Name, f.Version, f.Advisory, jsonList(f.Aliases),
-			int(f.Severity), f.Rule, f.Evidence, f.Message, f.Remediation, at, at, run)
+			int(f.Severity), f.Rule, f.Evidence, f.Message, f.Remediation, at, at, run).Scan(&fid)
 		if err != nil {
 			return fail(err)
 		}
+		if !open {
+			opened++
+			f.ID, f.FirstSeen, f.LastSeen, f.ResolvedAt = fid, now.UTC(), now.UTC(), nil
+			fresh = append(fresh, f)
+		}
+	}
+	// Alerts are queued with the findings they report: both or neither.
+	if err := s.enqueueAlerts(ctx, tx, fresh, now); err != nil {
+		return fail(err)
 	}
 	var res sql.Result
 	if scope.Advisory != "" {

@@ -227,6 +227,55 @@ CREATE TABLE findings (
 CREATE INDEX findings_advisory ON findings(advisory, resolved_at);
 CREATE INDEX findings_deployment ON findings(project, env, resolved_at);
 `,
+	// 3: alert rules and the webhook deliveries of their findings. The
+	// queue is these tables, so that any replica may send any delivery.
+	3: `
+CREATE TABLE alert_rules (
+	id {id},
+	name TEXT NOT NULL,
+	min_severity INTEGER NOT NULL,
+	tiers TEXT NOT NULL,
+	owner_glob TEXT NOT NULL,
+	project_glob TEXT NOT NULL,
+	url TEXT NOT NULL,
+	secret TEXT NOT NULL,
+	format TEXT NOT NULL CHECK (format IN ('json', 'slack')),
+	mode TEXT NOT NULL CHECK (mode IN ('immediate', 'digest')),
+	digest_minutes INTEGER NOT NULL,
+	digest_due BIGINT NOT NULL,
+	created BIGINT NOT NULL
+);
+CREATE TABLE alert_pending (
+	id {id},
+	rule_id BIGINT NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+	finding TEXT NOT NULL,
+	created BIGINT NOT NULL
+);
+CREATE INDEX alert_pending_rule ON alert_pending(rule_id, id);
+CREATE TABLE deliveries (
+	id {id},
+	rule_id BIGINT NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+	payload TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at BIGINT NOT NULL,
+	last_error TEXT NOT NULL DEFAULT '',
+	lease_owner TEXT NOT NULL DEFAULT '',
+	lease_until BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+CREATE INDEX deliveries_rule ON deliveries(rule_id, id);
+CREATE TABLE delivery_attempts (
+	delivery_id BIGINT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+	attempt INTEGER NOT NULL,
+	at BIGINT NOT NULL,
+	status_code INTEGER NOT NULL,
+	error TEXT NOT NULL,
+	status TEXT NOT NULL,
+	PRIMARY KEY (delivery_id, attempt)
+);
+`,
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises

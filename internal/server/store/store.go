@@ -80,6 +80,29 @@ type Store interface {
 	// Findings lists findings, most severe first.
 	Findings(ctx context.Context, q FindingQuery) ([]Finding, error)
 
+	// AddAlertRule stores a rule and returns its id.
+	AddAlertRule(ctx context.Context, r AlertRule) (int64, error)
+	// AlertRules lists the rules, by id, with their secrets.
+	AlertRules(ctx context.Context) ([]AlertRule, error)
+	// DeleteAlertRule removes a rule with its queued and logged
+	// deliveries, or returns ErrNotFound.
+	DeleteAlertRule(ctx context.Context, id int64) error
+	// FlushDigests turns the findings each digest rule gathered into one
+	// delivery, for the rules whose period has passed, and returns how
+	// many deliveries it made. Replicas flushing at once make one each.
+	FlushDigests(ctx context.Context, now time.Time) (int, error)
+	// ClaimDeliveries leases to owner, until now+lease, at most limit
+	// pending deliveries due at now that no current lease holds, counts
+	// an attempt of each, and returns them with their rule as Target.
+	// Replicas claiming at once never get the same delivery.
+	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
+	// FinishAttempt records how attempt a of a delivery owner holds went
+	// and releases the lease. It says false, recording nothing, when
+	// owner no longer holds that attempt.
+	FinishAttempt(ctx context.Context, id int64, owner string, a Attempt) (bool, error)
+	// Deliveries lists deliveries, newest first, with their attempts.
+	Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -59,6 +59,12 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 		{"two_replicas_same_findings", func(t *testing.T, dsn string, s store.Store) {
 			testReplicaFindings(t, s, open(t, dsn))
 		}},
+		{"alert_enqueue", testAlertEnqueue},
+		{"alert_lease", testAlertLease},
+		{"alert_digest", testAlertDigest},
+		{"two_replicas_claim_deliveries", func(t *testing.T, dsn string, s store.Store) {
+			testAlertReplicas(t, s, open(t, dsn))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
