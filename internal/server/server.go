@@ -101,6 +101,14 @@ var routes = []route{
 	{"GET", "/api/v1/alert-rules", store.ScopeAdmin, (*Server).listAlertRules},
 	{"DELETE", "/api/v1/alert-rules/{id}", store.ScopeAdmin, (*Server).deleteAlertRule},
 	{"GET", "/api/v1/deliveries", store.ScopeAdmin, (*Server).listDeliveries},
+	// Incidents and containment (incidents.go).
+	{"POST", "/api/v1/incidents", store.ScopeAdmin, (*Server).postIncident},
+	{"GET", "/api/v1/incidents", store.ScopeRead, (*Server).listIncidents},
+	{"GET", "/api/v1/incidents/{id}", store.ScopeRead, (*Server).getIncident},
+	{"POST", "/api/v1/incidents/{id}/steps/{step}", store.ScopeAdmin, (*Server).postIncidentStep},
+	{"POST", "/api/v1/incidents/{id}/close", store.ScopeAdmin, (*Server).closeIncident},
+	{"GET", "/api/v1/incidents/{id}/export.md", store.ScopeRead, (*Server).exportIncident},
+	{"GET", "/api/v1/metrics", store.ScopeRead, (*Server).getMetrics},
 }
 
 // New returns a server on st.
@@ -133,6 +141,7 @@ func New(st store.Store, opt Options) *Server {
 			}
 		})
 	}
+	s.registerUI(s.mux)
 	return s
 }
 
@@ -417,11 +426,11 @@ type componentsAnswer struct {
 func (s *Server) findComponents(w http.ResponseWriter, r *http.Request, t store.Token) error {
 	v := r.URL.Query()
 	q := store.ComponentQuery{PURL: v.Get("purl"), Name: v.Get("name"), Version: v.Get("version"),
-		Project: v.Get("project"), History: v.Get("history") == "true"}
-	if q.PURL == "" && q.Name == "" {
-		return badRequest("give purl=… or name=… (and optionally version=…)")
+		Digest: v.Get("digest"), Project: v.Get("project"), History: v.Get("history") == "true"}
+	if q.PURL == "" && q.Name == "" && q.Digest == "" {
+		return badRequest("give purl=…, name=… (and optionally version=…) or digest=sha256:…")
 	}
-	for _, f := range []string{q.PURL, q.Name, q.Version, q.Project} {
+	for _, f := range []string{q.PURL, q.Name, q.Version, q.Digest, q.Project} {
 		if err := checkField("query", f); err != nil {
 			return err
 		}

@@ -276,6 +276,34 @@ CREATE TABLE delivery_attempts (
 	PRIMARY KEY (delivery_id, attempt)
 );
 `,
+	// 4: incidents, the projects each touched (what a project-limited
+	// token sees) and their checklists.
+	4: `
+CREATE TABLE incidents (
+	id {id},
+	title TEXT NOT NULL,
+	advisory {text} NOT NULL,
+	query TEXT NOT NULL,
+	opened_by TEXT NOT NULL,
+	opened BIGINT NOT NULL,
+	closed BIGINT
+);
+CREATE INDEX incidents_opened ON incidents(opened);
+CREATE TABLE incident_projects (
+	incident_id BIGINT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+	project {text} NOT NULL,
+	PRIMARY KEY (incident_id, project)
+);
+CREATE INDEX incident_projects_project ON incident_projects(project);
+CREATE TABLE incident_steps (
+	incident_id BIGINT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+	step TEXT NOT NULL,
+	position INTEGER NOT NULL,
+	done_at BIGINT,
+	done_by TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (incident_id, step)
+);
+`,
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises

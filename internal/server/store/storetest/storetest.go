@@ -65,6 +65,7 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 		{"two_replicas_claim_deliveries", func(t *testing.T, dsn string, s store.Store) {
 			testAlertReplicas(t, s, open(t, dsn))
 		}},
+		{"incidents", testIncidents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Limits of chainvet query.
+const (
+	// queryTimeout bounds one question to the server.
+	queryTimeout = time.Minute
+	// maxQueryAnswer bounds the answer read: 10,000 matches of a few
+	// hundred bytes each, with room to spare.
+	maxQueryAnswer = 64 << 20
+)
+
+// queryFlags are chainvet query's flags.
+type queryFlags struct {
+	server, token         string
+	name, version, digest string
+	project, output       string
+	history               bool
+	limit                 int
+}
+
+// queryMatch is one answer row, as GET /api/v1/components gives it.
+type queryMatch struct {
+	Project  string    `json:"project"`
+	Owners   []string  `json:"owners"`
+	Tier     string    `json:"tier,omitempty"`
+	Env      string    `json:"env"`
+	Version  string    `json:"version"`
+	ReportID int64     `json:"report"`
+	Received time.Time `json:"received"`
+	Kind     string    `json:"kind"`
+	Name     string    `json:"name"`
+	CVersion string    `json:"componentVersion,omitempty"`
+	PURL     string    `json:"purl,omitempty"`
+	Digests  []string  `json:"digests,omitempty"`
+	Path     string    `json:"path,omitempty"`
+}
+
+// queryAnswer is the answer of GET /api/v1/components.
+type queryAnswer struct {
+	Matches   []queryMatch `json:"matches"`
+	Truncated bool         `json:"truncated"`
+}
+
+func newQuery(stdout, stderr io.Writer) *cobra.Command {
+	var f queryFlags
+	cmd := &cobra.Command{
+		Use:   "query [PURL]",
+		Short: "Ask a chainvet server who runs a package, model or file",
+		Long: `Query asks a chainvet server (chainvet serve) which deployments run a
+component: give a purl (without a version it matches every version), or
+--name with an optional --version, or a file --digest (sha256:<hex>). Each
+row is one deployment's latest report holding it, with the project's owners
+and tier, the environment, the release and the path it was found at;
+--history searches every stored report instead.
+
+The token is --token or $CHAINVET_TOKEN; a read token suffices, and one
+limited to a project sees that project only.`,
+		Example: `  chainvet query --server http://127.0.0.1:8080 pkg:pypi/torch@2.5.0
+  chainvet query --server http://127.0.0.1:8080 --name torch -o json
+  chainvet query --server http://127.0.0.1:8080 --digest sha256:9f2c…`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			purl := ""
+			if len(args) == 1 {
+				purl = args[0]
+			}
+			if f.token == "" {
+				f.token = os.Getenv("CHAINVET_TOKEN")
+			}
+			ans, err := runQuery(cmd.Context(), &http.Client{Timeout: queryTimeout}, f, purl)
+			if err != nil {
+				return err
+			}
+			if ans.Truncated {
+				fmt.Fprintf(stderr, "chainvet: warning: more matches than --limit %d: the list is cut short\n", f.limit)
+			}
+			return writeQuery(stdout, f.output, ans)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.server, "server", "", "URL of the chainvet server, http(s)://HOST:PORT")
+	fl.StringVar(&f.token, "token", "", "API token (default $CHAINVET_TOKEN)")
+	fl.StringVar(&f.name, "name", "", "component name to look for")
+	fl.StringVar(&f.version, "version", "", "component version, with --name (default: every version)")
+	fl.StringVar(&f.digest, "digest", "", "file digest to look for, sha256:<hex> or sha512:<hex>")
+	fl.StringVar(&f.project, "project", "", "look in this project only")
+	fl.BoolVar(&f.history, "history", false, "search every stored report, not only each deployment's latest")
+	fl.IntVar(&f.limit, "limit", 1000, "most matches to list (1 to 10000)")
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+// runQuery checks the flags and asks the server.
+func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl string) (queryAnswer, error) {
+	n := 0
+	for _, v := range []string{purl, f.name, f.digest} {
+		if v != "" {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return queryAnswer{}, hinted{errors.New("query: give one of PURL, --name or --digest"), "see 'chainvet query --help'"}
+	case f.version != "" && f.name == "":
+		return queryAnswer{}, hinted{errors.New("query: --version needs --name"), "or give a purl with a version: pkg:pypi/torch@2.5.0"}
+	case f.output != "table" && f.output != "json":
+		return queryAnswer{}, hinted{fmt.Errorf("query: unknown output %q", f.output), "use -o table or -o json"}
+	case f.limit < 1 || f.limit > 10000:
+		return queryAnswer{}, hinted{fmt.Errorf("query: --limit %d out of range", f.limit), "give --limit from 1 to 10000"}
+	case f.token == "":
+		return queryAnswer{}, hinted{errors.New("query needs a token"), "set CHAINVET_TOKEN or pass --token, a read token of the server"}
+	}
+	u, err := url.Parse(strings.TrimRight(f.server, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return queryAnswer{}, hinted{fmt.Errorf("query: %q is not a server URL", f.server), "give --server http(s)://HOST:PORT"}
+	}
+	u = u.JoinPath("api/v1/components")
+	q := url.Values{}
+	for k, v := range map[string]string{"purl": purl, "name": f.name, "version": f.version, "digest": f.digest, "project": f.project} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.history {
+		q.Set("history", "true")
+	}
+	q.Set("limit", strconv.Itoa(f.limit))
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return queryAnswer{}, fmt.Errorf("query: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return queryAnswer{}, fmt.Errorf("query: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxQueryAnswer+1))
+	if err != nil {
+		return queryAnswer{}, fmt.Errorf("query: reading the answer: %w", err)
+	}
+	if len(b) > maxQueryAnswer {
+		return queryAnswer{}, hinted{fmt.Errorf("query: answer larger than %d bytes", maxQueryAnswer), "narrow the query, or lower --limit"}
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(b[:min(len(b), 200)]))
+		}
+		err := fmt.Errorf("query: %s: %s", resp.Status, printable(e.Error))
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			return queryAnswer{}, hinted{err, "set CHAINVET_TOKEN to a token the server issued"}
+		case http.StatusForbidden:
+			return queryAnswer{}, hinted{err, "a project-limited token sees its project only: drop --project or use another token"}
+		}
+		return queryAnswer{}, err
+	}
+	var ans queryAnswer
+	if err := json.Unmarshal(b, &ans); err != nil {
+		return queryAnswer{}, fmt.Errorf("query: the server's answer: %w", err)
+	}
+	if ans.Matches == nil {
+		ans.Matches = []queryMatch{}
+	}
+	return ans, nil
+}
+
+// writeQuery prints the answer as a table or as JSON.
+func writeQuery(w io.Writer, format string, ans queryAnswer) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ans)
+	}
+	if len(ans.Matches) == 0 {
+		_, err := fmt.Fprintln(w, "no deployment runs it")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROJECT\tENV\tRELEASE\tTIER\tOWNERS\tCOMPONENT\tPATH")
+	for _, m := range ans.Matches {
+		comp := m.Name
+		if m.CVersion != "" {
+			comp += "@" + m.CVersion
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(m.Project), printable(m.Env), printable(m.Version),
+			printable(m.Tier), printable(strings.Join(m.Owners, ",")), printable(comp), printable(m.Path))
+	}
+	return tw.Flush()
+}
+
+// printable replaces control characters, which a hostile report could
+// use to rewrite the terminal, and tabs, which would shift the columns.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}
