@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,8 +44,11 @@ func findChromium(t *testing.T) string {
 }
 
 // TestE2EBrowser signs in with real headless Chromium and walks the
-// overview, a project page, an advisory page and an incident page, checking what a person
-// would see; a hostile component name must stay text. It saves a
+// overview, a project page, an advisory page and an incident page,
+// checking what a person would see; a hostile component name must stay
+// text. Signed in again as an admin, it opens an incident from the
+// advisory page, ticks a step, closes it and reads the MTTC on the
+// overview. It saves a
 // screenshot of each page to $CHAINVET_E2E_SCREENSHOTS, or a temporary
 // directory.
 func TestE2EBrowser(t *testing.T) {
@@ -53,6 +57,11 @@ func TestE2EBrowser(t *testing.T) {
 		t.Skip("-short: skipping the browser test")
 	}
 	f := newFixture(t, Options{})
+	// The clock moves when the test says, so that the incident closed
+	// below has a known time to contain; the server reads it from its
+	// handlers' goroutines.
+	var elapsed atomic.Int64
+	f.srv = New(f.st, Options{Now: func() time.Time { return t0.Add(time.Duration(elapsed.Load())) }})
 	f.importAdvisories(t, osvJSON("GHSA-torch", t0, "torch", "2.0", "2.6.0", ""))
 	f.push(t, "web", "env=prod&owner=web-team", pkg("torch", "2.5.1"),
 		inventory.Component{ID: "evil", Kind: inventory.KindPackage, Name: `<script>document.title="pwned"</script>`, Version: "1"})
@@ -188,10 +197,70 @@ func TestE2EBrowser(t *testing.T) {
 	}
 	shot("incident")
 
+	// A reader is offered no incident actions.
+	if n := eval(`document.querySelectorAll("form[action*='/steps/'], form[action$='/close']").length`); n != float64(0) {
+		t.Errorf("a read token sees %v incident action forms", n)
+	}
+
 	// Signing out ends the session: the overview asks for a token again.
 	do("sign out",
 		chromedp.Click(chromedp.CSS("header form button")),
 		chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.Navigate(srv.URL+"/ui/"),
+		chromedp.WaitVisible(chromedp.ID("token")))
+
+	// An admin opens an incident from the advisory page, an hour later.
+	elapsed.Store(int64(time.Hour))
+	do("sign in as admin on the advisory page",
+		chromedp.Navigate(srv.URL+"/ui/advisories/GHSA-torch"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), f.tokens["admin"]),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("open-incident")))
+	shot("advisory-admin")
+	do("open an incident",
+		chromedp.SendKeys(chromedp.ID("incident-title"), "torch again"),
+		chromedp.Click(chromedp.ID("open-incident")),
+		chromedp.WaitVisible(chromedp.ID("tick-triage")))
+	if loc := eval("location.pathname"); loc != "/ui/incidents/2" {
+		t.Errorf("opening went to %v, want /ui/incidents/2", loc)
+	}
+	if got := text("#incident-title"); got != "torch again" {
+		t.Errorf("new incident title %q", got)
+	}
+	do("tick triage",
+		chromedp.Click(chromedp.ID("tick-triage")),
+		chromedp.WaitNotPresent(chromedp.ID("tick-triage")))
+	if steps := text("table.steps"); !strings.Contains(steps, "admin") || strings.Contains(steps, "Mark triage done") {
+		t.Errorf("triage not shown done by admin:\n%s", steps)
+	}
+	shot("incident-ticked")
+
+	// Closed two and a half hours after it was opened.
+	elapsed.Store(int64(3*time.Hour + 30*time.Minute))
+	do("close the incident",
+		chromedp.Click(chromedp.ID("close-incident")),
+		chromedp.WaitNotPresent(chromedp.ID("close-incident")))
+	if got := text("#status"); !strings.HasPrefix(got, "closed") {
+		t.Errorf("status after closing %q", got)
+	}
+	if got := text("#ttc"); got != "2h 30m" {
+		t.Errorf("time to contain %q, want 2h 30m", got)
+	}
+
+	// The overview's MTTC counts it, the only contained incident.
+	do("back to the overview",
+		chromedp.Click(chromedp.CSS(`a.brand`)),
+		chromedp.WaitVisible(chromedp.ID("mttc-chart")))
+	if got := text("#mttc"); got != "2h 30m" {
+		t.Errorf("overview MTTC %q, want 2h 30m", got)
+	}
+	if n := eval(`document.querySelectorAll("#mttc-chart rect").length`); n != float64(1) {
+		t.Errorf("MTTC chart has %v bars, want 1", n)
+	}
+	shot("overview-mttc")
+
+	do("sign out",
+		chromedp.Click(chromedp.CSS("header form button")),
 		chromedp.WaitVisible(chromedp.ID("token")))
 }

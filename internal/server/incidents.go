@@ -779,3 +779,35 @@ func (p *incidentPage) Markdown() []byte {
 	}
 	return []byte(b.String())
 }
+
+// A containment is one incident's times, for the MTTC trend.
+type containment struct {
+	ID int64
+	// At is when it was contained: its closing, or, for one still open,
+	// the resolution of its advisory's last finding; zero when it is
+	// not contained.
+	At time.Time
+	// TimeToContain and TimeToDetect are in seconds; nil while unknown.
+	TimeToContain, TimeToDetect *float64
+}
+
+// containments computes, as GET /api/v1/metrics does, the times of each
+// of l.
+func (s *Server) containments(ctx context.Context, l []store.Incident) ([]containment, error) {
+	out := make([]containment, 0, len(l))
+	for _, in := range l {
+		p := incidentPage{Incident: in}
+		if err := s.times(ctx, &p); err != nil {
+			return nil, err
+		}
+		c := containment{ID: in.ID, TimeToContain: p.TimeToContain, TimeToDetect: p.TimeToDetect}
+		switch {
+		case in.Closed != nil:
+			c.At = *in.Closed
+		case p.TimeToContain != nil:
+			c.At = *in.Detection.LastResolved
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

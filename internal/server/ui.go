@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
@@ -49,6 +50,12 @@ const (
 	maxUIIncidents = 50
 	// trendDays is the span of the overview's findings chart.
 	trendDays = 30
+	// maxUIMetricIncidents is the number of latest incidents the
+	// overview's MTTC and MTTD are computed over.
+	maxUIMetricIncidents = 1000
+	// mttcBars is the number of latest contained incidents the MTTC
+	// trend draws.
+	mttcBars = 30
 	// sessionAge is how long a sign-in lasts.
 	sessionAge = 12 * time.Hour
 )
@@ -72,6 +79,7 @@ var uiPages = func() map[string]*template.Template {
 		"query":    url.QueryEscape,
 		"digest":   shortDigest,
 		"previous": previousReport,
+		"dur":      duration,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"login", "overview", "project", "diff", "advisory", "incident", "error"} {
@@ -115,6 +123,9 @@ func (s *Server) registerUI(mux *http.ServeMux) {
 	mux.Handle("GET /ui/projects/{project}/diff", page((*Server).diffPage))
 	mux.Handle("GET /ui/advisories/{id}", page((*Server).advisoryUIPage))
 	mux.Handle("GET /ui/incidents/{id}", page((*Server).incidentUIPage))
+	mux.Handle("POST /ui/advisories/{id}/incident", page((*Server).openIncidentUI))
+	mux.Handle("POST /ui/incidents/{id}/steps/{step}", page((*Server).stepUI))
+	mux.Handle("POST /ui/incidents/{id}/close", page((*Server).closeIncidentUI))
 }
 
 func uiHeaders(w http.ResponseWriter) {
@@ -305,6 +316,24 @@ type overviewBody struct {
 	// Incidents are the latest incidents the token sees; nil when the
 	// store keeps none.
 	Incidents []store.Incident
+	// Metrics are the incidents' MTTC and MTTD; nil when the store
+	// keeps no incidents.
+	Metrics *uiMetrics
+}
+
+// uiMetrics are the overview's incident numbers: mean times over the
+// latest maxUIMetricIncidents incidents the token sees, as GET
+// /api/v1/metrics computes them, and the MTTC trend.
+type uiMetrics struct {
+	Open, Closed int
+	// MTTC and MTTD are in seconds; nil when no incident has one.
+	MTTC, MTTD *float64
+	// Contained counts the incidents with a time to contain.
+	Contained int
+	// Partial says that more incidents exist than the Counted ones.
+	Partial bool
+	Counted int
+	Trend   barChart
 }
 
 func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, t store.Token) error {
@@ -343,9 +372,35 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, t store.To
 	b.ByRule, b.ByKind = tally(rules), tally(kinds)
 	b.Chart = openChart(all, s.opt.Now(), trendDays)
 	if is, ok := s.store.(store.Incidents); ok {
-		if b.Incidents, err = is.ListIncidents(ctx, store.IncidentQuery{Project: t.Project, Limit: maxUIIncidents}); err != nil {
+		l, err := is.ListIncidents(ctx, store.IncidentQuery{Project: t.Project, Limit: maxUIMetricIncidents + 1})
+		if err != nil {
 			return err
 		}
+		m := &uiMetrics{Partial: len(l) > maxUIMetricIncidents}
+		l = l[:min(len(l), maxUIMetricIncidents)]
+		m.Counted = len(l)
+		b.Incidents = l[:min(len(l), maxUIIncidents)]
+		cs, err := s.containments(ctx, l)
+		if err != nil {
+			return err
+		}
+		var ttc, ttd []float64
+		for i, c := range cs {
+			if l[i].Closed == nil {
+				m.Open++
+			} else {
+				m.Closed++
+			}
+			if c.TimeToContain != nil {
+				ttc = append(ttc, *c.TimeToContain)
+			}
+			if c.TimeToDetect != nil {
+				ttd = append(ttd, *c.TimeToDetect)
+			}
+		}
+		m.MTTC, m.MTTD, m.Contained = mean(ttc), mean(ttd), len(ttc)
+		m.Trend = mttcChart(cs, mttcBars)
+		b.Metrics = m
 	}
 	return s.render(w, http.StatusOK, "overview", "Fleet overview", &t, b)
 }
@@ -418,6 +473,93 @@ func openChart(fs []store.Finding, now time.Time, days int) chart {
 	c.To = end.Add(-24 * time.Hour).Format("2006-01-02")
 	c.Last = vals[days-1]
 	return c
+}
+
+// A barChart is an inline SVG bar chart, one bar per value.
+type barChart struct {
+	Width, Height int
+	Bars          []bar
+	// Max is the largest value, in seconds.
+	Max float64
+}
+
+// A bar is one incident's time to contain.
+type bar struct {
+	X, Y, W, H int
+	ID         int64
+	At         time.Time
+	Seconds    float64
+}
+
+// mttcChart draws the time to contain of the last n contained incidents,
+// in the order they were contained: a line of bars that shrinks as
+// containment gets faster.
+func mttcChart(cs []containment, n int) barChart {
+	c := barChart{Width: 600, Height: 120}
+	var done []containment
+	for _, x := range cs {
+		if x.TimeToContain != nil {
+			done = append(done, x)
+		}
+	}
+	slices.SortStableFunc(done, func(a, b containment) int {
+		if d := a.At.Compare(b.At); d != 0 {
+			return d
+		}
+		return int(a.ID - b.ID)
+	})
+	done = done[max(len(done)-n, 0):]
+	if len(done) == 0 {
+		return c
+	}
+	for _, x := range done {
+		c.Max = max(c.Max, *x.TimeToContain)
+	}
+	slot := min(c.Width/len(done), 40) // a few incidents stay thin bars
+	for i, x := range done {
+		h := 1 // a zero time still shows
+		if c.Max > 0 {
+			h = max(int(*x.TimeToContain/c.Max*float64(c.Height-10)), 1)
+		}
+		c.Bars = append(c.Bars, bar{X: i * slot, Y: c.Height - h, W: max(slot*3/4, 1), H: h,
+			ID: x.ID, At: x.At, Seconds: *x.TimeToContain})
+	}
+	return c
+}
+
+// duration shows a time in seconds as days, hours, minutes and seconds,
+// at most the two largest units; "none yet" for nil.
+func duration(v any) string {
+	var sec float64
+	switch v := v.(type) {
+	case *float64:
+		if v == nil {
+			return "none yet"
+		}
+		sec = *v
+	case float64:
+		sec = v
+	default:
+		return fmt.Sprint(v)
+	}
+	d := int64(max(sec, 0) + 0.5)
+	units := []struct {
+		n    int64
+		name string
+	}{{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
+	var parts []string
+	for _, u := range units {
+		if q := d / u.n; q > 0 && len(parts) < 2 {
+			parts = append(parts, strconv.FormatInt(q, 10)+u.name)
+			d -= q * u.n
+		} else if len(parts) > 0 {
+			break
+		}
+	}
+	if len(parts) == 0 {
+		return "0s"
+	}
+	return strings.Join(parts, " ")
 }
 
 // A deployment is the latest report of one environment, with its
@@ -571,6 +713,8 @@ type advisoryBody struct {
 	OSV       osvSummary
 	Affected  []store.Finding
 	Truncated bool
+	// CSRF is set when the token may open an incident from the page.
+	CSRF string
 }
 
 func (s *Server) advisoryUIPage(w http.ResponseWriter, r *http.Request, t store.Token) error {
@@ -594,6 +738,9 @@ func (s *Server) advisoryUIPage(w http.ResponseWriter, r *http.Request, t store.
 	b.Affected = fs
 	if len(fs) > maxUIFindings {
 		b.Affected, b.Truncated = fs[:maxUIFindings], true
+	}
+	if _, ok := s.store.(store.Incidents); ok && canOpenIncident(t) == nil {
+		b.CSRF = csrfToken(t)
 	}
 	return s.render(w, http.StatusOK, "advisory", "Advisory "+a.ID, &t, b)
 }
@@ -619,7 +766,128 @@ func (s *Server) incidentUIPage(w http.ResponseWriter, r *http.Request, t store.
 		// As if it did not exist: its title may name other projects.
 		return fmt.Errorf("incident %d: %w", id, store.ErrNotFound)
 	}
-	return s.render(w, http.StatusOK, "incident", fmt.Sprintf("Incident %d", in.ID), &t, in)
+	cs, err := s.containments(r.Context(), []store.Incident{in})
+	if err != nil {
+		return err
+	}
+	b := incidentBody{Incident: in, Times: cs[0]}
+	if rank(t.Scope) >= rank(store.ScopeAdmin) {
+		b.CSRF = csrfToken(t)
+	}
+	return s.render(w, http.StatusOK, "incident", fmt.Sprintf("Incident %d", in.ID), &t, b)
+}
+
+type incidentBody struct {
+	store.Incident
+	Times containment
+	// CSRF is set when the token may tick steps and close the incident.
+	CSRF string
+}
+
+// The UI's incident actions make the same store calls, with the same
+// checks, as the API's: an admin token, unlimited to open an incident
+// (it looks at the whole fleet); one limited to a project may tick the
+// steps of, and close, the incidents it sees. Each also needs the
+// session's CSRF token, and answers with a redirect to the incident.
+
+// canOpenIncident says whether t may open an incident.
+func canOpenIncident(t store.Token) error {
+	if err := needAdmin(t); err != nil {
+		return err
+	}
+	if t.Project != "" {
+		return fmt.Errorf("%w: token %q is limited to project %s; opening an incident needs an unlimited admin token", errForbidden, t.Name, t.Project)
+	}
+	return nil
+}
+
+func needAdmin(t store.Token) error {
+	if rank(t.Scope) < rank(store.ScopeAdmin) {
+		return fmt.Errorf("%w: this needs an admin token, %q is %s", errForbidden, t.Name, t.Scope)
+	}
+	return nil
+}
+
+// uiAction checks a form post: its size, the CSRF token and the scope.
+func uiAction(w http.ResponseWriter, r *http.Request, t store.Token, allow func(store.Token) error) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxSmallBody)
+	if err := checkCSRF(r, t); err != nil {
+		return err
+	}
+	return allow(t)
+}
+
+// openIncidentUI opens an incident about an advisory, as POST
+// /api/v1/incidents does, titled by the form's title or the advisory.
+func (s *Server) openIncidentUI(w http.ResponseWriter, r *http.Request, t store.Token) error {
+	if err := uiAction(w, r, t, canOpenIncident); err != nil {
+		return err
+	}
+	is, err := s.incidentStore()
+	if err != nil {
+		return err
+	}
+	id, title := r.PathValue("id"), strings.TrimSpace(r.PostFormValue("title"))
+	if err := checkField("advisory id", id); err != nil {
+		return err
+	}
+	if err := checkField("title", title); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if _, err := s.store.Advisory(ctx, id); err != nil {
+		return err
+	}
+	in := store.Incident{Title: cmp.Or(title, id), Advisory: id, OpenedBy: t.Name, Opened: s.opt.Now().UTC()}
+	page, err := s.incidentPage(ctx, in, store.Token{})
+	if err != nil {
+		return err
+	}
+	for _, d := range page.Deployments {
+		in.Projects = append(in.Projects, d.Project)
+	}
+	n, err := is.OpenIncident(ctx, in)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/ui/incidents/%d", n), http.StatusSeeOther)
+	return nil
+}
+
+// stepUI ticks a step of an incident's checklist.
+func (s *Server) stepUI(w http.ResponseWriter, r *http.Request, t store.Token) error {
+	if err := uiAction(w, r, t, needAdmin); err != nil {
+		return err
+	}
+	is, in, err := s.visibleIncident(r.Context(), r.PathValue("id"), t)
+	if err != nil {
+		return err
+	}
+	err = is.CompleteStep(r.Context(), in.ID, r.PathValue("step"), t.Name, s.opt.Now().UTC())
+	if errors.Is(err, store.ErrClosed) {
+		return &httpError{http.StatusConflict, fmt.Sprintf("incident %d is closed", in.ID)}
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/ui/incidents/%d", in.ID), http.StatusSeeOther)
+	return nil
+}
+
+// closeIncidentUI closes an incident.
+func (s *Server) closeIncidentUI(w http.ResponseWriter, r *http.Request, t store.Token) error {
+	if err := uiAction(w, r, t, needAdmin); err != nil {
+		return err
+	}
+	is, in, err := s.visibleIncident(r.Context(), r.PathValue("id"), t)
+	if err != nil {
+		return err
+	}
+	if err := is.CloseIncident(r.Context(), in.ID, s.opt.Now().UTC()); err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/ui/incidents/%d", in.ID), http.StatusSeeOther)
+	return nil
 }
 
 // shortDigest shortens "sha256:<hex>" for display.

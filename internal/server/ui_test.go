@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -352,5 +353,182 @@ func TestUIIncident(t *testing.T) {
 				t.Errorf("page shows what it should not:\n%s", b)
 			}
 		})
+	}
+}
+
+// TestUIIncidentActions opens an incident from the advisory page, ticks
+// a step and closes it through the UI's forms, checking the CSRF token
+// and the same scopes as the API at each step, then reads MTTC and MTTD
+// on the overview.
+func TestUIIncidentActions(t *testing.T) {
+	f := newFixture(t, Options{})
+	now := t0
+	f.srv = New(f.st, Options{Now: func() time.Time { return now }})
+	f.importAdvisories(t, osvJSON("GHSA-torch", t0, "torch", "2.0", "2.6.0", "")) // imported at t0
+	now = t0.Add(time.Hour)
+	f.push(t, "web", "env=prod", pkg("torch", "2.5.1")) // detected an hour later
+	now = t0.Add(2 * time.Hour)
+
+	csrf := func(name string) string {
+		tk, err := f.st.Token(t.Context(), HashToken(f.tokens[name]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return csrfToken(tk)
+	}
+	post := func(token, target string, form url.Values, hdr ...string) (int, string) {
+		t.Helper()
+		res := f.page(t, token, "POST", target, form, hdr...)
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	type action struct {
+		name, token, target string
+		form                url.Values
+		hdr                 []string
+		status              int
+		location            string
+	}
+	run := func(t *testing.T, tests []action) {
+		for _, tt := range tests {
+			code, loc := post(tt.token, tt.target, tt.form, tt.hdr...)
+			if code != tt.status || loc != tt.location {
+				t.Errorf("%s: %d %q, want %d %q", tt.name, code, loc, tt.status, tt.location)
+			}
+		}
+	}
+
+	// Only an unlimited admin is offered the button.
+	for token, want := range map[string]bool{"admin": true, "admin-web": false, "read": false} {
+		b := readAll(t, f.page(t, token, "GET", "/ui/advisories/GHSA-torch", nil))
+		if got := strings.Contains(b, `action="/ui/advisories/GHSA-torch/incident"`); got != want {
+			t.Errorf("%s: open button shown %v, want %v", token, got, want)
+		}
+	}
+	const open = "/ui/advisories/GHSA-torch/incident"
+	t.Run("open", func(t *testing.T) {
+		run(t, []action{
+			{"no_csrf", "admin", open, url.Values{"title": {"torch"}}, nil, 403, ""},
+			{"wrong_csrf", "admin", open, url.Values{"csrf": {csrf("read")}}, nil, 403, ""},
+			{"cross_site", "admin", open, url.Values{"csrf": {csrf("admin")}}, []string{"Sec-Fetch-Site", "cross-site"}, 403, ""},
+			{"read_token", "read", open, url.Values{"csrf": {csrf("read")}}, nil, 403, ""},
+			{"project_admin", "admin-web", open, url.Values{"csrf": {csrf("admin-web")}}, nil, 403, ""},
+			{"bad_title", "admin", open, url.Values{"csrf": {csrf("admin")}, "title": {"a\x00b"}}, nil, 400, ""},
+			{"unknown_advisory", "admin", "/ui/advisories/GHSA-none/incident", url.Values{"csrf": {csrf("admin")}}, nil, 404, ""},
+			{"ok", "admin", open, url.Values{"csrf": {csrf("admin")}, "title": {"torch compromise"}}, nil, 303, "/ui/incidents/1"},
+		})
+	})
+	l, err := f.st.ListIncidents(t.Context(), store.IncidentQuery{})
+	if err != nil || len(l) != 1 || l[0].Title != "torch compromise" || l[0].OpenedBy != "admin" ||
+		!l[0].Opened.Equal(now) || !slices.Equal(l[0].Projects, []string{"web"}) {
+		t.Fatalf("incidents after opening: %+v, %v", l, err)
+	}
+
+	// Admins see the step and close buttons; readers do not.
+	for token, want := range map[string]bool{"admin": true, "admin-web": true, "read": false} {
+		b := readAll(t, f.page(t, token, "GET", "/ui/incidents/1", nil))
+		got := strings.Contains(b, `action="/ui/incidents/1/steps/triage"`) && strings.Contains(b, `action="/ui/incidents/1/close"`)
+		if got != want {
+			t.Errorf("%s: action buttons shown %v, want %v", token, got, want)
+		}
+	}
+
+	now = t0.Add(3 * time.Hour)
+	const triage = "/ui/incidents/1/steps/triage"
+	t.Run("step", func(t *testing.T) {
+		run(t, []action{
+			{"no_csrf", "admin", triage, url.Values{}, nil, 403, ""},
+			{"read_token", "read", triage, url.Values{"csrf": {csrf("read")}}, nil, 403, ""},
+			{"unknown_step", "admin", "/ui/incidents/1/steps/nope", url.Values{"csrf": {csrf("admin")}}, nil, 404, ""},
+			{"unknown_incident", "admin", "/ui/incidents/9/steps/triage", url.Values{"csrf": {csrf("admin")}}, nil, 404, ""},
+			{"ok", "admin-web", triage, url.Values{"csrf": {csrf("admin-web")}}, nil, 303, "/ui/incidents/1"},
+		})
+	})
+	in, err := f.st.Incident(t.Context(), 1)
+	if err != nil || in.Steps[0].Name != "triage" || in.Steps[0].Done == nil || !in.Steps[0].Done.Equal(now) || in.Steps[0].By != "admin-web" {
+		t.Fatalf("triage after ticking: %+v, %v", in.Steps, err)
+	}
+
+	now = t0.Add(5 * time.Hour)
+	const closeURL = "/ui/incidents/1/close"
+	t.Run("close", func(t *testing.T) {
+		run(t, []action{
+			{"no_csrf", "admin", closeURL, url.Values{}, nil, 403, ""},
+			{"push_token", "push", closeURL, url.Values{"csrf": {csrf("push")}}, nil, 403, ""},
+			{"ok", "admin", closeURL, url.Values{"csrf": {csrf("admin")}}, nil, 303, "/ui/incidents/1"},
+			{"step_after_close", "admin", "/ui/incidents/1/steps/verify", url.Values{"csrf": {csrf("admin")}}, nil, 409, ""},
+		})
+	})
+	if in, err := f.st.Incident(t.Context(), 1); err != nil || in.Closed == nil || !in.Closed.Equal(now) {
+		t.Fatalf("incident after closing: %+v, %v", in, err)
+	}
+
+	// Opened at t0+2h, closed at t0+5h; the finding came an hour after
+	// the advisory.
+	b := readAll(t, f.page(t, "read", "GET", "/ui/", nil))
+	for _, want := range []string{`id="mttc">3h</span>`, `id="mttd">1h</span>`, `id="mttc-chart"`, "<rect", "incident #1: 3h", `id="incidents-open">0</span>`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	b = readAll(t, f.page(t, "admin", "GET", "/ui/incidents/1", nil))
+	for _, want := range []string{`id="ttc">3h</dd>`, `id="ttd">1h</dd>`, `id="status">closed`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("incident page lacks %q", want)
+		}
+	}
+	if strings.Contains(b, `action="/ui/incidents/1/close"`) || strings.Contains(b, "/steps/") {
+		t.Errorf("a closed incident still offers actions")
+	}
+}
+
+func TestDuration(t *testing.T) {
+	v := 90061.0
+	for _, tt := range []struct {
+		in   any
+		want string
+	}{
+		{(*float64)(nil), "none yet"},
+		{0.0, "0s"},
+		{0.4, "0s"},
+		{59.6, "1m"},
+		{3600.0, "1h"},
+		{3725.0, "1h 2m"},
+		{&v, "1d 1h"},
+		{-5.0, "0s"},
+	} {
+		if got := duration(tt.in); got != tt.want {
+			t.Errorf("duration(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMTTCChart(t *testing.T) {
+	sec := func(v float64) *float64 { return &v }
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	cs := []containment{
+		{ID: 3, At: at(5), TimeToContain: sec(100)},
+		{ID: 1, At: at(1), TimeToContain: sec(400)},
+		{ID: 2}, // not contained: no bar
+		{ID: 4, At: at(3), TimeToContain: sec(0)}, // instant: a 1px bar
+	}
+	c := mttcChart(cs, 30)
+	var ids []int64
+	for _, b := range c.Bars {
+		ids = append(ids, b.ID)
+	}
+	if !slices.Equal(ids, []int64{1, 4, 3}) || c.Max != 400 {
+		t.Fatalf("bars %v, max %v; want incidents 1, 4, 3 in containment order, max 400", ids, c.Max)
+	}
+	if h := c.Bars[0].H; h != c.Height-10 || c.Bars[0].Y != 10 {
+		t.Errorf("longest bar %+v, want full height", c.Bars[0])
+	}
+	if c.Bars[1].H != 1 || c.Bars[2].H != (c.Height-10)/4 {
+		t.Errorf("bars %+v", c.Bars)
+	}
+	if last := mttcChart(cs, 2); len(last.Bars) != 2 || last.Bars[0].ID != 4 {
+		t.Errorf("last two bars %+v", last.Bars)
+	}
+	if empty := mttcChart(nil, 30); len(empty.Bars) != 0 {
+		t.Errorf("no incidents drew %+v", empty.Bars)
 	}
 }
