@@ -32,6 +32,9 @@ type serveFlags struct {
 	alerts bool
 	// alertAttempts is how many attempts a webhook delivery gets.
 	alertAttempts int
+	// feeds are the advisory URLs polled, every feedEvery.
+	feeds     []string
+	feedEvery time.Duration
 }
 
 func newServe(stdout, stderr io.Writer) *cobra.Command {
@@ -68,6 +71,8 @@ on standard error.`,
 	fl.Int64Var(&f.maxUpload, "max-upload", server.DefaultMaxUpload, "largest report accepted, in bytes")
 	fl.BoolVar(&f.alerts, "alerts", true, "send alert webhooks from this replica (any number of replicas may)")
 	fl.IntVar(&f.alertAttempts, "alert-attempts", 8, "attempts a webhook delivery gets before it is marked failed")
+	fl.StringArrayVar(&f.feeds, "advisories-url", nil, "poll this OSV all.zip or record URL and import it when it changes (repeatable)")
+	fl.DurationVar(&f.feedEvery, "advisories-every", time.Hour, "time between two polls of each --advisories-url")
 	return c
 }
 
@@ -107,8 +112,19 @@ func (f *serveFlags) run(ctx context.Context, ln net.Listener, stderr io.Writer)
 		// Deferred after st.Close, so run before it.
 		defer func() { stop(); <-stopped }()
 	}
+	srv := server.New(st, server.Options{MaxUpload: f.maxUpload, Log: log})
+	if len(f.feeds) > 0 {
+		p, err := server.NewFeedPoller(srv, server.FeedOptions{URLs: f.feeds, Every: f.feedEvery, Log: log})
+		if err != nil {
+			return hinted{err, "give --advisories-url an http or https URL"}
+		}
+		pctx, stop := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); p.Run(pctx) }()
+		defer func() { stop(); <-stopped }()
+	}
 	hs := &http.Server{
-		Handler:           server.New(st, server.Options{MaxUpload: f.maxUpload, Log: log}),
+		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

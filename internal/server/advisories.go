@@ -76,22 +76,31 @@ func (s *Server) postAdvisories(w http.ResponseWriter, r *http.Request, t store.
 	if err != nil {
 		return badRequest("reading the advisories: %v", err)
 	}
-	head := make([]byte, len(zipMagic))
-	if _, err := tmp.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("advisory upload: %w", err)
-	}
-	ctx := r.Context()
-	var res importResult
-	if bytes.Equal(head, zipMagic) {
-		res, err = s.importZip(ctx, tmp, n)
-	} else {
-		res, err = s.importRecord(ctx, tmp, n)
-	}
+	res, err := s.importFile(r.Context(), tmp, n)
 	if err != nil {
 		return err
 	}
-	res.Errors = nonNil(res.Errors)
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// importFile imports the n bytes of f, an OSV all.zip or one OSV JSON
+// record, and matches what changed against the fleet.
+func (s *Server) importFile(ctx context.Context, f *os.File, n int64) (importResult, error) {
+	head := make([]byte, len(zipMagic))
+	if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return importResult{}, fmt.Errorf("advisory import: %w", err)
+	}
+	var (
+		res importResult
+		err error
+	)
+	if bytes.Equal(head, zipMagic) {
+		res, err = s.importZip(ctx, f, n)
+	} else {
+		res, err = s.importRecord(ctx, f, n)
+	}
+	res.Errors = nonNil(res.Errors)
+	return res, err
 }
 
 func (s *Server) importRecord(ctx context.Context, f *os.File, n int64) (importResult, error) {
@@ -211,13 +220,13 @@ func toAdvisory(rec *osv.Record, raw []byte) store.Advisory {
 	a := store.Advisory{ID: rec.ID, Modified: rec.Modified, Withdrawn: !rec.Withdrawn.IsZero(), Raw: raw}
 	seen := map[store.PackageRef]bool{}
 	for _, af := range rec.Affected {
-		p := store.PackageRef{Ecosystem: af.Package.Ecosystem, Name: advstore.NormalizeName(af.Package.Ecosystem, af.Package.Name)}
+		p := store.PackageRef{Ecosystem: af.Package.Ecosystem, Name: store.NormalizeName(af.Package.Ecosystem, af.Package.Name)}
 		if p.Ecosystem != "" && p.Name != "" && !seen[p] {
 			seen[p] = true
 			a.Packages = append(a.Packages, p)
 		}
 	}
-	if rec.Malicious() {
+	if rec.Malicious() || isModelAdvisory(rec) {
 		for _, h := range rec.FileHashes() {
 			a.Digests = append(a.Digests, h.Algorithm+":"+h.Value)
 		}
@@ -410,6 +419,7 @@ func matchRecord(ctx context.Context, rec *osv.Record, comps []inventory.Compone
 	for _, c := range comps {
 		byID[c.ID] = c
 	}
+	fs = append(fs, matchModels(rec, comps)...)
 	var out []store.Finding
 	seen := map[string]bool{}
 	for _, f := range fs {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,19 +22,169 @@ var purlEcosystems = map[string]string{
 	"npm":    "npm",
 	"golang": "Go",
 	"github": "GitHub Actions",
+	// HuggingFace is chainvet's own ecosystem of model advisories.
+	"huggingface": EcosystemHuggingFace,
 }
+
+// EcosystemHuggingFace is the OSV ecosystem of model advisories: package
+// names are Hugging Face repository ids ("org/name"), versions the 40-hex
+// commits of affected revisions.
+const EcosystemHuggingFace = "HuggingFace"
 
 // PackageKey is what a component is matched against advisories by: the
 // OSV ecosystem of its purl's type and its name normalized for that
 // ecosystem. It returns "", "" for a component no advisory ecosystem
 // covers.
+//
+// A Hugging Face model is named by its purl's namespace and name
+// ("org/name"), whatever name its component carries.
 func PackageKey(purl, name string) (ecosystem, normalized string) {
 	typ, ok := PURLType(purl)
 	eco := purlEcosystems[typ]
+	if eco == EcosystemHuggingFace {
+		name = HuggingFaceRepo(purl)
+	}
 	if !ok || eco == "" || name == "" {
 		return "", ""
 	}
-	return eco, advstore.NormalizeName(eco, name)
+	return eco, NormalizeName(eco, name)
+}
+
+// NormalizeName is a package name as the store indexes it: as the
+// advisory database spells it, and a Hugging Face repository id in lower
+// case (the Hub resolves ids whatever their case).
+func NormalizeName(ecosystem, name string) string {
+	if ecosystem == EcosystemHuggingFace {
+		return strings.ToLower(name)
+	}
+	return advstore.NormalizeName(ecosystem, name)
+}
+
+// HuggingFaceRepo is the repository id ("org/name") of a
+// pkg:huggingface purl, without its version, qualifiers or subpath;
+// "" for another purl.
+func HuggingFaceRepo(purl string) string {
+	rest, ok := strings.CutPrefix(purl, "pkg:")
+	if !ok {
+		return ""
+	}
+	typ, rest, ok := strings.Cut(rest, "/")
+	if !ok || !strings.EqualFold(typ, "huggingface") {
+		return ""
+	}
+	rest, _, _ = strings.Cut(rest, "#")
+	rest, _, _ = strings.Cut(rest, "?")
+	rest, _, _ = strings.Cut(rest, "@")
+	rest = strings.Trim(rest, "/")
+	if u, err := url.PathUnescape(rest); err == nil {
+		rest = u
+	}
+	return rest
+}
+
+// HuggingFaceRevision is the version of a pkg:huggingface purl (the
+// commit it pins), or "".
+func HuggingFaceRevision(purl string) string {
+	if HuggingFaceRepo(purl) == "" {
+		return ""
+	}
+	rest, _, _ := strings.Cut(purl, "#")
+	rest, _, _ = strings.Cut(rest, "?")
+	_, v, ok := strings.Cut(rest, "@")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(v)
+}
+
+// An AdvisoryFeed is a URL of OSV advisories the server polls, and what
+// its last poll saw.
+type AdvisoryFeed struct {
+	URL string `json:"url"`
+	// ETag and LastModified are the validators of the last archive
+	// imported, sent back as If-None-Match and If-Modified-Since.
+	ETag         string `json:"etag"`
+	LastModified string `json:"lastModified"`
+	// LastResult says how the last poll ended, for operators.
+	LastResult string    `json:"lastResult"`
+	Polled     time.Time `json:"polled"`
+}
+
+// FeedStore keeps the state of advisory polling. Any number of replicas
+// may poll one feed: ClaimFeed leases it to one at a time.
+type FeedStore interface {
+	// ClaimFeed leases the feed at url to owner until now+lease if it is
+	// due (never polled, or its next poll is at or before now) and no
+	// other owner holds a current lease; ok says whether it did.
+	ClaimFeed(ctx context.Context, url, owner string, now time.Time, lease time.Duration) (f AdvisoryFeed, ok bool, err error)
+	// FinishFeed records a poll by the lease's owner, releases the lease
+	// and sets the next poll; ok is false if the lease was lost, and
+	// then nothing is recorded.
+	FinishFeed(ctx context.Context, owner string, f AdvisoryFeed, next time.Time) (ok bool, err error)
+	// AdvisoryFeeds lists the feeds ever polled, by URL.
+	AdvisoryFeeds(ctx context.Context) ([]AdvisoryFeed, error)
+}
+
+func (s *sqlStore) ClaimFeed(ctx context.Context, url, owner string, now time.Time, lease time.Duration) (AdvisoryFeed, bool, error) {
+	f := AdvisoryFeed{URL: url}
+	at := now.UnixMicro()
+	if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO advisory_feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING`), url); err != nil {
+		return f, false, fmt.Errorf("store: claim feed %s: %w", url, err)
+	}
+	// One statement: of two replicas claiming at once, the second sees
+	// the first's lease.
+	var polled int64
+	err := s.db.QueryRowContext(ctx, s.q(`UPDATE advisory_feeds SET lease_owner = ?, lease_until = ?
+WHERE url = ? AND next_poll <= ? AND lease_until <= ? RETURNING etag, last_modified, last_result, polled`),
+		owner, now.Add(lease).UnixMicro(), url, at, at).Scan(&f.ETag, &f.LastModified, &f.LastResult, &polled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, false, nil
+	}
+	if err != nil {
+		return f, false, fmt.Errorf("store: claim feed %s: %w", url, err)
+	}
+	if polled != 0 {
+		f.Polled = time.UnixMicro(polled).UTC()
+	}
+	return f, true, nil
+}
+
+func (s *sqlStore) FinishFeed(ctx context.Context, owner string, f AdvisoryFeed, next time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE advisory_feeds SET etag = ?, last_modified = ?, last_result = ?, polled = ?, next_poll = ?,
+	lease_owner = '', lease_until = 0 WHERE url = ? AND lease_owner = ?`),
+		f.ETag, f.LastModified, f.LastResult, f.Polled.UnixMicro(), next.UnixMicro(), f.URL, owner)
+	if err != nil {
+		return false, fmt.Errorf("store: finish feed %s: %w", f.URL, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: finish feed %s: %w", f.URL, err)
+	}
+	return n == 1, nil
+}
+
+func (s *sqlStore) AdvisoryFeeds(ctx context.Context) ([]AdvisoryFeed, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT url, etag, last_modified, last_result, polled FROM advisory_feeds ORDER BY url`)
+	if err != nil {
+		return nil, fmt.Errorf("store: advisory feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []AdvisoryFeed
+	for rows.Next() {
+		var f AdvisoryFeed
+		var polled int64
+		if err := rows.Scan(&f.URL, &f.ETag, &f.LastModified, &f.LastResult, &polled); err != nil {
+			return nil, fmt.Errorf("store: advisory feeds: %w", err)
+		}
+		if polled != 0 {
+			f.Polled = time.UnixMicro(polled).UTC()
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: advisory feeds: %w", err)
+	}
+	return out, nil
 }
 
 // PURLType returns the type of a package URL ("pypi" of

@@ -304,6 +304,21 @@ CREATE TABLE incident_steps (
 	PRIMARY KEY (incident_id, step)
 );
 `,
+	// 5: the advisory feeds the server polls, with what the last poll
+	// saw (validators for a conditional request) and the lease of the
+	// replica polling one now.
+	5: `
+CREATE TABLE advisory_feeds (
+	url TEXT PRIMARY KEY,
+	etag TEXT NOT NULL DEFAULT '',
+	last_modified TEXT NOT NULL DEFAULT '',
+	last_result TEXT NOT NULL DEFAULT '',
+	polled BIGINT NOT NULL DEFAULT 0,
+	next_poll BIGINT NOT NULL DEFAULT 0,
+	lease_owner TEXT NOT NULL DEFAULT '',
+	lease_until BIGINT NOT NULL DEFAULT 0
+);
+`,
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises

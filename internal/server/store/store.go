@@ -24,6 +24,7 @@ var ErrNotFound = errors.New("store: not found")
 // use, and for use by several processes sharing one database.
 type Store interface {
 	Incidents // incidents.go
+	FeedStore // advisory feeds polled by the server
 	// PutProject creates a project or replaces its owners, tier and tags.
 	PutProject(ctx context.Context, p Project) error
 	// Projects lists every project, by name.

@@ -66,6 +66,10 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 			testAlertReplicas(t, s, open(t, dsn))
 		}},
 		{"incidents", testIncidents},
+		{"advisory_feeds", Feeds},
+		{"two_replicas_claim_feed", func(t *testing.T, dsn string, s store.Store) {
+			FeedsTwoReplicas(t, s, open(t, dsn))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
