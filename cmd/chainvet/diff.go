@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -214,27 +212,5 @@ func (f *diffFlags) loadApprovals(nw *diff.Side) (*diff.Approvals, error) {
 }
 
 func (f *diffFlags) write(res *diff.Result, stdout io.Writer) error {
-	out := stdout
-	var file *os.File
-	if f.file != "" {
-		var err error
-		if file, err = os.Create(f.file); err != nil {
-			return hinted{err, "choose a writable path for --file"}
-		}
-		defer file.Close()
-		out = file
-	}
-	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := diff.Render(bw, res, f.format); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing diff: %w", err)
-	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return fmt.Errorf("%s: %w", f.file, err)
-		}
-	}
-	return nil
+	return writeTo(f.file, stdout, func(w io.Writer) error { return diff.Render(w, res, f.format) })
 }

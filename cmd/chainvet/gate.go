@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -278,27 +277,10 @@ func writeBOM(rep *inventory.Report, name string, stdout io.Writer) error {
 }
 
 func (f *gateFlags) write(res *policy.Result, stdout io.Writer) error {
-	out := stdout
-	var file *os.File
-	if f.file != "" {
-		var err error
-		if file, err = os.Create(f.file); err != nil {
-			return hinted{err, "choose a writable path for --file"}
+	return writeTo(f.file, stdout, func(w io.Writer) error {
+		if err := policy.Render(w, res, f.format, f.explain); err != nil {
+			return fmt.Errorf("writing %s gate result: %w", f.format, err)
 		}
-		defer file.Close()
-		out = file
-	}
-	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := policy.Render(bw, res, f.format, f.explain); err != nil {
-		return fmt.Errorf("writing %s gate result: %w", f.format, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing gate result: %w", err)
-	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return fmt.Errorf("%s: %w", f.file, err)
-		}
-	}
-	return nil
+		return nil
+	})
 }

@@ -124,17 +124,8 @@ func runLock(cmd *cobra.Command, args []string, f *lockFlags, stderr io.Writer) 
 		Options: lock.Options{AllFiles: f.allFiles, Shards: f.shards},
 		Hasher:  h.Hasher, Skip: skipLock(root, lockPath), Prior: prior, Keep: keep,
 	}
-	rep, hashed, err := scanAndPrehash(cmd, &f.pipe, root, lockPath, opt, h, stderr)
+	_, lf, unpinned, err := f.build(cmd, root, lockPath, opt, h, cache, stderr)
 	if err != nil {
-		return err
-	}
-	opt.Hashed = hashed
-	lf, unpinned, err := lock.Build(cmd.Context(), rep, root, opt)
-	h.done()
-	if err != nil {
-		return hinted{err, "check that every file under PATH is readable"}
-	}
-	if err := f.saveCache(cache, stderr); err != nil {
 		return err
 	}
 	if len(unpinned) > 0 && !f.allowUnpinned {
@@ -312,6 +303,26 @@ func (f *hashFlags) hasher(stderr io.Writer) (meteredHasher, *lock.Cache, error)
 	}
 	h.Cache = c
 	return h, c, nil
+}
+
+// build scans root, hashes what it holds (starting while the scan runs)
+// and builds the lock of it, then saves the digest cache: the common path
+// of lock and verify. It returns the scan's report too.
+func (f *hashFlags) build(cmd *cobra.Command, root, lockPath string, opt lock.BuildOptions, h meteredHasher, cache *lock.Cache, stderr io.Writer) (*inventory.Report, *lock.File, []lock.Unpinned, error) {
+	rep, hashed, err := scanAndPrehash(cmd, &f.pipe, root, lockPath, opt, h, stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	opt.Hashed = hashed
+	lf, unpinned, err := lock.Build(cmd.Context(), rep, root, opt)
+	h.done()
+	if err != nil {
+		return nil, nil, nil, hinted{err, "check that every file under PATH is readable"}
+	}
+	if err := f.saveCache(cache, stderr); err != nil {
+		return nil, nil, nil, err
+	}
+	return rep, lf, unpinned, nil
 }
 
 func (f *hashFlags) saveCache(c *lock.Cache, stderr io.Writer) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -160,26 +161,38 @@ func (o *output) renderer(stdout io.Writer) (inventory.Renderer, error) {
 
 // write renders rep to the --file, or to stdout.
 func (o *output) write(r inventory.Renderer, rep *inventory.Report, stdout io.Writer) error {
+	return writeTo(o.file, stdout, func(w io.Writer) error {
+		if err := r.Render(w, rep); err != nil {
+			return fmt.Errorf("writing %s report: %w", o.format, err)
+		}
+		return nil
+	})
+}
+
+// writeTo runs render into the file named by --file, or into stdout when
+// none is, through one buffer, and reports a failed flush or close: a
+// report cut short must not look written.
+func writeTo(file string, stdout io.Writer, render func(io.Writer) error) error {
 	out := stdout
-	var file *os.File
-	if o.file != "" {
+	var f *os.File
+	if file != "" {
 		var err error
-		if file, err = os.Create(o.file); err != nil {
+		if f, err = os.Create(file); err != nil {
 			return hinted{err, "choose a writable path for --file"}
 		}
-		defer file.Close()
-		out = file
+		defer f.Close()
+		out = f
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := r.Render(bw, rep); err != nil {
-		return fmt.Errorf("writing %s report: %w", o.format, err)
+	if err := render(bw); err != nil {
+		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing report: %w", err)
+		return fmt.Errorf("writing %s: %w", cmp.Or(file, "standard output"), err)
 	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return fmt.Errorf("%s: %w", o.file, err)
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	return nil

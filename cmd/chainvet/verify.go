@@ -105,17 +105,8 @@ func runVerify(cmd *cobra.Command, args []string, f *verifyFlags, stdout, stderr
 	}
 	opt := lock.BuildOptions{Options: locked.Options, Hasher: h.Hasher, Skip: skipLock(root, lockPath),
 		Prior: locked, VerifyShards: true}
-	rep, hashed, err := scanAndPrehash(cmd, &f.pipe, root, lockPath, opt, h, stderr)
+	rep, now, _, err := f.build(cmd, root, lockPath, opt, h, cache, stderr)
 	if err != nil {
-		return err
-	}
-	opt.Hashed = hashed
-	now, _, err := lock.Build(cmd.Context(), rep, root, opt)
-	h.done()
-	if err != nil {
-		return hinted{err, "check that every file under PATH is readable"}
-	}
-	if err := f.saveCache(cache, stderr); err != nil {
 		return err
 	}
 	drifts := lock.Compare(locked, now, filter)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/chainvet/chainvet/internal/modelfile/ipynb"
 )
 
 // MaxSourceBytes bounds the bytes of one scanned file read to find the
@@ -204,13 +206,9 @@ func parseCells(b []byte) (map[int][]string, error) {
 	}
 	out := map[int][]string{}
 	for i, c := range nb.Cells {
-		var s string
-		if json.Unmarshal(c.Source, &s) != nil {
-			var parts []string
-			if json.Unmarshal(c.Source, &parts) != nil {
-				continue
-			}
-			s = strings.Join(parts, "")
+		s, err := ipynb.Text(c.Source)
+		if err != nil {
+			continue
 		}
 		out[i+1] = strings.Split(s, "\n")
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/modelfile/ipynb"
 	"github.com/chainvet/chainvet/internal/modelfile/pysource"
 	"github.com/package-url/packageurl-go"
 )
@@ -25,22 +26,6 @@ type nbFile struct {
 		CellType string          `json:"cell_type"`
 		Source   json.RawMessage `json:"source"`
 	} `json:"cells"`
-}
-
-// cellSource reads a cell's source: a string or a list of strings.
-func cellSource(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return s, nil
-	}
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err != nil {
-		return "", fmt.Errorf("source is neither a string nor a list of strings")
-	}
-	return strings.Join(lines, ""), nil
 }
 
 // notebook reads the code cells of an .ipynb as one Python source.
@@ -64,7 +49,7 @@ func notebook(ctx context.Context, path string, src []byte, r *refs, s inventory
 			continue
 		}
 		var body string
-		if body, err = cellSource(c.Source); err != nil {
+		if body, err = ipynb.Text(c.Source); err != nil {
 			err = fmt.Errorf("cell %d: %w", i+1, err)
 			break
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/modelfile/ipynb"
 	"github.com/chainvet/chainvet/internal/modelfile/modelcard"
 )
 
@@ -59,15 +60,8 @@ func (c cell) text() string {
 	if len(raw) == 0 {
 		raw = c.Input
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var lines []string
-	if json.Unmarshal(raw, &lines) == nil {
-		return strings.Join(lines, "")
-	}
-	return ""
+	t, _ := ipynb.Text(raw) // a malformed cell reads as empty
+	return t
 }
 
 // notebook judges the code cells of a notebook beside weights, shell

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/modelfile/ipynb"
 )
 
 // Bounds on a notebook's structure; real notebooks have hundreds of cells
@@ -32,22 +33,6 @@ type nbFile struct {
 			Traceback  []string                   `json:"traceback"`
 		} `json:"outputs"`
 	} `json:"cells"`
-}
-
-// multiline reads nbformat's text: a string, a list of strings, or absent.
-func multiline(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return s, nil
-	}
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err != nil {
-		return "", fmt.Errorf("text is neither a string nor a list of strings")
-	}
-	return strings.Join(lines, ""), nil
 }
 
 // textMIME says whether an output's data of this type is text a person
@@ -119,7 +104,7 @@ func cells(ctx context.Context, src []byte, emit func(match, location, where), t
 		if i&0xff == 0 && ctx.Err() != nil {
 			return nil // the caller reports the cancellation
 		}
-		body, err := multiline(c.Source)
+		body, err := ipynb.Text(c.Source)
 		if err != nil {
 			return fmt.Errorf("cell %d: source: %w", i+1, err)
 		}
@@ -129,7 +114,7 @@ func cells(ctx context.Context, src []byte, emit func(match, location, where), t
 		}
 		for j, o := range c.Outputs {
 			w := where{cell: i + 1, output: true}
-			text, err := multiline(o.Text)
+			text, err := ipynb.Text(o.Text)
 			if err != nil {
 				return fmt.Errorf("cell %d: output %d: %w", i+1, j+1, err)
 			}
@@ -139,7 +124,7 @@ func cells(ctx context.Context, src []byte, emit func(match, location, where), t
 				if !textMIME(mime) {
 					continue
 				}
-				if t, err := multiline(raw); err == nil {
+				if t, err := ipynb.Text(raw); err == nil {
 					scan(t, w)
 				} else {
 					// JSON data of an application/json output: scan it as text.
