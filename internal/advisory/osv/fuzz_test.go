@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// FuzzParse checks that no record makes Parse, Rank or the range
-// conversion panic.
+// FuzzParse checks that no record makes Parse, Rank, the range
+// conversion or FileHashes panic, and that FileHashes stays in bounds.
 func FuzzParse(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join(fixtures, "*.json"))
 	for _, p := range paths {
@@ -28,6 +28,15 @@ func FuzzParse(f *testing.F) {
 		r.Rank()
 		for _, a := range r.Affected {
 			a.VersionRanges()
+		}
+		hs := r.FileHashes()
+		if len(hs) > MaxFileHashes {
+			t.Fatalf("%d file hashes, over the limit", len(hs))
+		}
+		for _, h := range hs {
+			if want := map[string]int{"sha256": 64, "sha512": 128}[h.Algorithm]; len(h.Value) != want {
+				t.Fatalf("file hash %+v", h)
+			}
 		}
 	})
 }
