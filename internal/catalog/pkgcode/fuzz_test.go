@@ -58,3 +58,26 @@ type checkSink struct{ got []inventory.Finding }
 func (s *checkSink) Component(inventory.Component)         {}
 func (s *checkSink) Scan(context.Context, *inventory.File) {}
 func (s *checkSink) Finding(f inventory.Finding)           { s.got = append(s.got, f) }
+
+// FuzzJavaScript feeds arbitrary scripts and files to the judging of a
+// file an install script runs: no panic, every finding complete, and the
+// targets found in a script stay relative file names.
+func FuzzJavaScript(f *testing.F) {
+	f.Add("node install.js", []byte("const dns = require('dns');\ndns.resolve(x)\n"))
+	f.Add("node --max-old-space-size=1 ./a/b && node -e 'x'", []byte("eval(Buffer.from(s, 'base64').toString())"))
+	f.Add("", []byte{})
+	f.Fuzz(func(t *testing.T, script string, src []byte) {
+		for _, target := range nodeTargets(script) {
+			if target == "" || strings.ContainsAny(target, " \t;&|") {
+				t.Fatalf("target %q from %q", target, script)
+			}
+		}
+		var s checkSink
+		(&judge{s: &s, path: "pkg/install.js"}).javascript("postinstall", src)
+		for _, fd := range s.got {
+			if fd.Rule == "" || fd.Path != "pkg/install.js" || fd.Message == "" || fd.Line < 1 {
+				t.Fatalf("bad finding %+v", fd)
+			}
+		}
+	})
+}
