@@ -50,7 +50,8 @@ The database is SQLite in the user data directory unless --db names another
 file (file:PATH) or a PostgreSQL server (postgres://…), which several
 replicas may share. Alert rules (POST /api/v1/alert-rules) send webhooks
 from every replica started with --alerts, the default; the database
-coordinates them, so each delivery is sent by one. On first start, with no tokens yet, serve makes an admin
+coordinates them, so each delivery is sent by one. Every replica also
+finishes matching a stopped replica left undone. On first start, with no tokens yet, serve makes an admin
 token and writes it to --bootstrap-token-file (mode 0600), or prints it once
 on standard error.`,
 		Example: `  chainvet serve
@@ -113,6 +114,14 @@ func (f *serveFlags) run(ctx context.Context, ln net.Listener, stderr io.Writer)
 		defer func() { stop(); <-stopped }()
 	}
 	srv := server.New(st, server.Options{MaxUpload: f.maxUpload, Log: log})
+	rm, err := server.NewRematcher(srv, server.RematcherOptions{Log: log})
+	if err != nil {
+		return err
+	}
+	rctx, stopRematch := context.WithCancel(ctx)
+	rstopped := make(chan struct{})
+	go func() { defer close(rstopped); rm.Run(rctx) }()
+	defer func() { stopRematch(); <-rstopped }()
 	if len(f.feeds) > 0 {
 		p, err := server.NewFeedPoller(srv, server.FeedOptions{URLs: f.feeds, Every: f.feedEvery, Log: log})
 		if err != nil {

@@ -309,3 +309,23 @@ func FuzzImportRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestRollbackRedeploys re-pushes a vulnerable release's report after the
+// fix: the deployment runs it again, so its finding opens again.
+func TestRollbackRedeploys(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.importAdvisories(t, osvJSON("PYSEC-1", t0, "torch", "0", "2.5.0", ""))
+	first := f.push(t, "web", "env=prod&version=1", pkg("torch", "2.4.0"))
+	if up := f.push(t, "web", "env=prod&version=2", pkg("torch", "2.5.0")); up.Resolved != 1 {
+		t.Fatalf("the fix resolved %d findings, want 1", up.Resolved)
+	}
+	back := f.push(t, "web", "env=prod&version=1", pkg("torch", "2.4.0"))
+	if back.Created || back.ID != first.ID || back.Opened != 1 {
+		t.Errorf("rollback push = %+v; want report %d again, not created, 1 opened", back, first.ID)
+	}
+	wantList(t, "open findings", []string{webTorch}, f.findings(t, "read", ""))
+	code, out := f.do(t, "read", "GET", "/api/v1/components?purl=pkg:pypi/torch", nil)
+	if code != 200 || !strings.Contains(string(out), `"componentVersion":"2.4.0"`) || strings.Contains(string(out), `"2.5.0"`) {
+		t.Errorf("who runs torch after the rollback: %d %s; want 2.4.0 only", code, out)
+	}
+}

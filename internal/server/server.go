@@ -338,6 +338,9 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request, t store.Toke
 	if err != nil {
 		return err
 	}
+	if err := s.store.MarkDeploymentMatched(r.Context(), name, u.Env, id, ""); err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

@@ -366,7 +366,7 @@ WHERE excluded.modified > advisories.modified RETURNING id`), a.ID, mod, now.Uni
 
 func (s *sqlStore) MarkMatched(ctx context.Context, id string, modified time.Time) error {
 	mod := modified.UnixMicro()
-	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE advisories SET matched = ? WHERE id = ? AND modified = ?`), mod, id, mod); err != nil {
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE advisories SET matched = ?, lease_until = 0 WHERE id = ? AND modified = ?`), mod, id, mod); err != nil {
 		return fmt.Errorf("store: mark %s matched: %w", id, err)
 	}
 	return nil

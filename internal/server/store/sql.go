@@ -45,6 +45,15 @@ var (
 // Open opens the store a DSN names, creating or migrating its schema:
 // postgres://… or postgresql://… for PostgreSQL, file:PATH for SQLite.
 func Open(ctx context.Context, dsn string) (Store, error) {
+	s, err := open(ctx, dsn, int64(len(migrations)-1))
+	if err != nil {
+		return nil, err // not a nil *sqlStore in a non-nil Store
+	}
+	return s, nil
+}
+
+// open is Open, migrating up to schema version to.
+func open(ctx context.Context, dsn string, to int64) (*sqlStore, error) {
 	var (
 		d   dialect
 		src string
@@ -62,7 +71,7 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
 	}
 	s := &sqlStore{db: db, d: d}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateTo(ctx, to); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -319,13 +328,38 @@ CREATE TABLE advisory_feeds (
 	lease_until BIGINT NOT NULL DEFAULT 0
 );
 `,
+	// 6: matching work any replica may finish (see ClaimMatchWork): the
+	// report each deployment was last matched with, and leases on the
+	// advisories and deployments being matched. Every deployment counts
+	// as matched, since the server matched each push as it stored it;
+	// backfill then re-indexes the reports stored before migration 2
+	// and marks their deployments for matching.
+	6: `
+ALTER TABLE deployments ADD COLUMN matched BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE deployments ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE deployments ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+UPDATE deployments SET matched = report_id;
+CREATE INDEX deployments_unmatched ON deployments(received) WHERE matched <> report_id;
+ALTER TABLE advisories ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE advisories ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX advisories_unmatched ON advisories(imported) WHERE matched < modified;
+CREATE INDEX component_digests_report ON component_digests(report_id);
+`,
+}
+
+// migrationSteps are the parts of migrations SQL cannot express, run in
+// the migration's transaction after its statements.
+var migrationSteps = map[int64]func(ctx context.Context, s *sqlStore, tx *sql.Tx) error{
+	6: backfill,
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises
 // migrations of replicas starting at once ("cvet" in ASCII).
 const migrateLock = 0x63766574
 
-func (s *sqlStore) migrate(ctx context.Context) error {
+// migrateTo brings the schema up to version latest (tests stop early to
+// build an old database).
+func (s *sqlStore) migrateTo(ctx context.Context, latest int64) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
@@ -343,9 +377,8 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&have); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
-	latest := int64(len(migrations) - 1)
-	if have.Int64 > latest {
-		return fmt.Errorf("store: database schema is version %d, newer than this chainvet's %d: upgrade chainvet", have.Int64, latest)
+	if have.Int64 > int64(len(migrations)-1) {
+		return fmt.Errorf("store: database schema is version %d, newer than this chainvet's %d: upgrade chainvet", have.Int64, len(migrations)-1)
 	}
 	for v := have.Int64 + 1; v <= latest; v++ {
 		for _, stmt := range strings.Split(s.d.types.Replace(migrations[v]), ";") {
@@ -353,6 +386,11 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("store: migration %d: %w", v, err)
+			}
+		}
+		if step := migrationSteps[v]; step != nil {
+			if err := step(ctx, s, tx); err != nil {
 				return fmt.Errorf("store: migration %d: %w", v, err)
 			}
 		}
@@ -468,7 +506,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, version, env, digest) DO N
 		if err != nil {
 			return fail(err)
 		}
-		if err := tx.Commit(); err != nil { // keeps Meta's update
+		// Pushed again, it is deployed again: a rollback to an earlier
+		// release re-pushes that release's report unchanged.
+		if err := s.deploy(ctx, tx, u.Project, u.Env, id, received); err != nil {
+			return fail(err)
+		}
+		if err := tx.Commit(); err != nil { // keeps Meta's and the deployment's update
 			return fail(err)
 		}
 		return id, false, nil
@@ -502,17 +545,25 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, version, env, digest) DO N
 			return fail(err)
 		}
 	}
-	// The latest report of a deployment is the one received last; an
-	// older upload arriving late does not replace it.
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO deployments (project, env, report_id, received) VALUES (?, ?, ?, ?)
-ON CONFLICT (project, env) DO UPDATE SET report_id = excluded.report_id, received = excluded.received
-WHERE excluded.received >= deployments.received`), u.Project, u.Env, id, received); err != nil {
+	if err := s.deploy(ctx, tx, u.Project, u.Env, id, received); err != nil {
 		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
 	return id, true, nil
+}
+
+// deploy makes report id, pushed at received, the latest of its
+// deployment: the latest is the one pushed last, so an upload stamped
+// earlier by a replica whose clock lags does not replace it. A report
+// that becomes the latest is to be matched (see ClaimMatchWork); one
+// that already is keeps its state.
+func (s *sqlStore) deploy(ctx context.Context, tx *sql.Tx, project, env string, id, received int64) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO deployments (project, env, report_id, received) VALUES (?, ?, ?, ?)
+ON CONFLICT (project, env) DO UPDATE SET report_id = excluded.report_id, received = excluded.received
+WHERE excluded.received >= deployments.received AND excluded.report_id <> deployments.report_id`), project, env, id, received)
+	return err
 }
 
 // digestList writes digests as "algorithm:value" separated by spaces.

@@ -23,8 +23,9 @@ var ErrNotFound = errors.New("store: not found")
 // A Store is the server's database. Its methods are safe for concurrent
 // use, and for use by several processes sharing one database.
 type Store interface {
-	Incidents // incidents.go
-	FeedStore // advisory feeds polled by the server
+	Incidents  // incidents.go
+	FeedStore  // advisory feeds polled by the server
+	MatchStore // matching work left over (matching.go)
 	// PutProject creates a project or replaces its owners, tier and tags.
 	PutProject(ctx context.Context, p Project) error
 	// Projects lists every project, by name.

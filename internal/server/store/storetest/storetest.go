@@ -66,6 +66,11 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 			testAlertReplicas(t, s, open(t, dsn))
 		}},
 		{"incidents", testIncidents},
+		{"rollback_redeploys", testRollback},
+		{"match_work", testMatchWork},
+		{"two_replicas_claim_match_work", func(t *testing.T, dsn string, s store.Store) {
+			testMatchWorkReplicas(t, s, open(t, dsn))
+		}},
 		{"advisory_feeds", Feeds},
 		{"two_replicas_claim_feed", func(t *testing.T, dsn string, s store.Store) {
 			FeedsTwoReplicas(t, s, open(t, dsn))
