@@ -4,8 +4,9 @@
 // Advisories (OSV records, uploaded one at a time or as an all.zip) are
 // matched against the latest report of every deployment as soon as they
 // are stored, and each pushed report against every stored advisory; the
-// matches are findings with first-seen and resolved times. Alert rules
-// send the findings they match, as they open, to webhooks (see Worker):
+// matches are findings with first-seen and resolved times; a Rematcher
+// on any replica finishes matching a stopped server left undone. Alert
+// rules send the findings they match, as they open, to webhooks (see Worker):
 // deliveries are queued in the database in the transaction that opens
 // the findings, and any replica's worker may send them, signed with the
 // rule's secret (see Sign).

@@ -3,12 +3,16 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,7 +29,54 @@ import (
 
 var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
-// fixture is a server on a fresh SQLite store with one token of each kind.
+// testDSN returns the DSN of a fresh, empty database for t: a SQLite
+// file, or, when CHAINVET_TEST_SERVER_DB is "postgres", a schema of its
+// own on the PostgreSQL server CHAINVET_TEST_POSTGRES names (.ci/run runs
+// this package's tests both ways).
+func testDSN(t testing.TB) string {
+	t.Helper()
+	switch db := os.Getenv("CHAINVET_TEST_SERVER_DB"); db {
+	case "", "sqlite":
+		return "file:" + filepath.Join(t.TempDir(), "server.db")
+	case "postgres":
+	default:
+		t.Fatalf("CHAINVET_TEST_SERVER_DB=%q: want sqlite or postgres", db)
+	}
+	base := os.Getenv("CHAINVET_TEST_POSTGRES")
+	if base == "" {
+		t.Fatal("CHAINVET_TEST_SERVER_DB=postgres needs CHAINVET_TEST_POSTGRES: run .ci/postgres.sh start")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "server_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// fixture is a server on a fresh store (see testDSN) with one token of
+// each kind.
 type fixture struct {
 	st     store.Store
 	srv    *Server
@@ -35,7 +86,7 @@ type fixture struct {
 func newFixture(t testing.TB, opt Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "file:"+filepath.Join(t.TempDir(), "server.db"))
+	st, err := store.Open(ctx, testDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +412,7 @@ func TestBootstrap(t *testing.T) {
 	if secret, err := Bootstrap(context.Background(), f.st, t0); err != nil || secret != "" {
 		t.Errorf("Bootstrap with tokens = %q, %v", secret, err)
 	}
-	st, err := store.Open(context.Background(), "file:"+filepath.Join(t.TempDir(), "empty.db"))
+	st, err := store.Open(context.Background(), testDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
