@@ -294,3 +294,74 @@ func (p *FeedPoller) fetch(ctx context.Context, f store.AdvisoryFeed) (res *impo
 	}
 	return &r, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), nil
 }
+
+// feedStatus is one polled feed as GET /api/v1/feeds shows it.
+type feedStatus struct {
+	// URL is the feed's, with any user, password and query values
+	// replaced by "xxxxx": they may be credentials or signatures.
+	URL          string `json:"url"`
+	ETag         string `json:"etag"`
+	LastModified string `json:"lastModified"`
+	LastResult   string `json:"lastResult"`
+	// Polled is when the last poll began; absent before the first ends.
+	Polled time.Time `json:"polled,omitzero"`
+	// NextPoll is when the feed is next due; absent when due at once.
+	NextPoll time.Time `json:"nextPoll,omitzero"`
+	// Leased says whether a replica holds the feed's lease now, that is,
+	// is polling it; LeaseOwner and LeaseUntil say which and until when.
+	Leased     bool      `json:"leased"`
+	LeaseOwner string    `json:"leaseOwner,omitempty"`
+	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
+}
+
+// feedStatuses reads the state of the polled feeds at now.
+func (s *Server) feedStatuses(ctx context.Context, now time.Time) ([]feedStatus, error) {
+	feeds, err := s.store.AdvisoryFeeds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]feedStatus, len(feeds))
+	for i, f := range feeds {
+		out[i] = feedStatus{URL: redactURL(f.URL), ETag: f.ETag, LastModified: f.LastModified, LastResult: f.LastResult,
+			Polled: f.Polled, NextPoll: f.NextPoll}
+		if f.LeaseUntil.After(now) {
+			out[i].Leased, out[i].LeaseOwner, out[i].LeaseUntil = true, f.LeaseOwner, f.LeaseUntil
+		}
+	}
+	return out, nil
+}
+
+// listFeeds shows the polled feeds to an admin token not limited to a
+// project: the feeds serve the whole fleet.
+func (s *Server) listFeeds(w http.ResponseWriter, r *http.Request, t store.Token) error {
+	if t.Project != "" {
+		return fmt.Errorf("%w: token %q is limited to project %s; feed status needs a fleet-wide admin token", errForbidden, t.Name, t.Project)
+	}
+	feeds, err := s.feedStatuses(r.Context(), s.opt.Now())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"feeds": feeds})
+}
+
+// redactURL hides what in a URL may be a secret: the user and password,
+// and the value of each query parameter. What cannot be parsed is shown
+// as a placeholder.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("xxxxx")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q[k] = []string{"xxxxx"}
+		}
+		u.RawQuery = q.Encode()
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
+}

@@ -14,8 +14,10 @@
 // The API is described by docs/openapi.yaml, which a test keeps in step
 // with the routes here. Every request but GET /healthz needs a bearer
 // token (see NewToken); its scope — read, push or admin — and its project,
-// if it is limited to one, decide what it may do. The server keeps no
-// state of its own: any number of replicas can share one store.
+// if it is limited to one, decide what it may do. A token may have an
+// expiry and may be revoked; both are checked against the store on every
+// request. The server keeps no state of its own: any number of replicas
+// can share one store.
 //
 // An upload is acknowledged only after its one transaction has committed:
 // a server killed at any moment has stored either all of an upload or
@@ -95,8 +97,11 @@ var routes = []route{
 	{"POST", "/api/v1/projects/{project}/reports", store.ScopePush, (*Server).postReport},
 	{"GET", "/api/v1/components", store.ScopeRead, (*Server).findComponents},
 	{"POST", "/api/v1/tokens", store.ScopeAdmin, (*Server).postToken},
+	{"GET", "/api/v1/tokens", store.ScopeAdmin, (*Server).listTokens},
+	{"DELETE", "/api/v1/tokens/{id}", store.ScopeAdmin, (*Server).deleteToken},
 	{"POST", "/api/v1/advisories", store.ScopeAdmin, (*Server).postAdvisories},
 	{"GET", "/api/v1/advisories/{id}", store.ScopeRead, (*Server).getAdvisory},
+	{"GET", "/api/v1/feeds", store.ScopeAdmin, (*Server).listFeeds},
 	{"GET", "/api/v1/findings", store.ScopeRead, (*Server).listFindings},
 	{"POST", "/api/v1/alert-rules", store.ScopeAdmin, (*Server).postAlertRule},
 	{"GET", "/api/v1/alert-rules", store.ScopeAdmin, (*Server).listAlertRules},
@@ -470,15 +475,22 @@ type tokenRequest struct {
 	Name    string `json:"name"`
 	Scope   string `json:"scope"`
 	Project string `json:"project"`
+	// Expires (RFC 3339) or TTL (a Go duration), not both, sets when
+	// the token stops working; neither means never.
+	Expires string `json:"expires"`
+	TTL     string `json:"ttl"`
 }
 
 // tokenAnswer shows a new token, the only time it is shown.
 type tokenAnswer struct {
-	Token   string    `json:"token"`
+	Token string `json:"token"`
+	// ID names the token in the list and to revoke it.
+	ID      string    `json:"id"`
 	Name    string    `json:"name"`
 	Scope   string    `json:"scope"`
 	Project string    `json:"project,omitempty"`
 	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 func (s *Server) postToken(w http.ResponseWriter, r *http.Request, t store.Token) error {
@@ -503,14 +515,21 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request, t store.Token
 	if t.Project != "" && req.Project != t.Project {
 		return fmt.Errorf("%w: token %q may only make tokens for project %s", errForbidden, t.Name, t.Project)
 	}
-	secret, nt, err := NewToken(req.Name, req.Scope, req.Project, s.opt.Now())
+	now := s.opt.Now()
+	expires, err := tokenExpiry(req.Expires, req.TTL, now)
 	if err != nil {
 		return err
 	}
+	secret, nt, err := NewToken(req.Name, req.Scope, req.Project, now)
+	if err != nil {
+		return err
+	}
+	nt.Expires = expires
 	if err := s.store.AddToken(r.Context(), nt); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, tokenAnswer{Token: secret, Name: nt.Name, Scope: nt.Scope, Project: nt.Project, Created: nt.Created})
+	return writeJSON(w, http.StatusCreated, tokenAnswer{Token: secret, ID: nt.ID(), Name: nt.Name, Scope: nt.Scope, Project: nt.Project,
+		Created: nt.Created, Expires: nt.Expires})
 }
 
 // Bootstrap makes the first admin token of a new database and returns

@@ -82,7 +82,7 @@ var uiPages = func() map[string]*template.Template {
 		"dur":      duration,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "overview", "project", "diff", "advisory", "incident", "error"} {
+	for _, name := range []string{"login", "overview", "project", "diff", "advisory", "incident", "error", "admin"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(uiFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
@@ -126,6 +126,8 @@ func (s *Server) registerUI(mux *http.ServeMux) {
 	mux.Handle("POST /ui/advisories/{id}/incident", page((*Server).openIncidentUI))
 	mux.Handle("POST /ui/incidents/{id}/steps/{step}", page((*Server).stepUI))
 	mux.Handle("POST /ui/incidents/{id}/close", page((*Server).closeIncidentUI))
+	mux.Handle("GET /ui/admin", page((*Server).adminPage))
+	mux.Handle("POST /ui/admin/tokens/{id}/revoke", page((*Server).revokeTokenUI))
 }
 
 func uiHeaders(w http.ResponseWriter) {
@@ -148,6 +150,9 @@ func (s *Server) uiSession(r *http.Request) (store.Token, error) {
 		return store.Token{}, errUnauthenticated
 	}
 	if err != nil {
+		return store.Token{}, err
+	}
+	if err := checkLive(t, s.opt.Now()); err != nil {
 		return store.Token{}, err
 	}
 	if rank(t.Scope) < rank(store.ScopeRead) {
@@ -252,12 +257,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	t, err := store.Token{}, errUnauthenticated
 	if strings.HasPrefix(secret, TokenPrefix) {
 		t, err = s.store.Token(r.Context(), HashToken(secret))
+		if err == nil {
+			err = checkLive(t, s.opt.Now())
+		}
 	}
+	var ended *endedError
 	switch {
 	case err == nil && rank(t.Scope) >= rank(store.ScopeRead):
 		setSession(w, r, secret)
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
+	case errors.As(err, &ended):
+		err = s.render(w, http.StatusUnauthorized, "login", "Sign in", nil, loginBody{Next: next, Error: ended.msg + "."})
 	case err == nil, errors.Is(err, store.ErrNotFound), errors.Is(err, errUnauthenticated):
 		err = s.render(w, http.StatusUnauthorized, "login", "Sign in", nil, loginBody{Next: next, Error: "Unknown token."})
 	default:

@@ -108,6 +108,14 @@ type AdvisoryFeed struct {
 	// LastResult says how the last poll ended, for operators.
 	LastResult string    `json:"lastResult"`
 	Polled     time.Time `json:"polled"`
+	// NextPoll is when the feed is next due (AdvisoryFeeds only); zero
+	// when it is due at once.
+	NextPoll time.Time `json:"nextPoll"`
+	// LeaseOwner and LeaseUntil are the poller holding the feed and
+	// until when (AdvisoryFeeds only); a lease that ended is held by no
+	// one, and LeaseUntil is zero when no poller holds it.
+	LeaseOwner string    `json:"leaseOwner"`
+	LeaseUntil time.Time `json:"leaseUntil"`
 }
 
 // FeedStore keeps the state of advisory polling. Any number of replicas
@@ -164,7 +172,7 @@ func (s *sqlStore) FinishFeed(ctx context.Context, owner string, f AdvisoryFeed,
 }
 
 func (s *sqlStore) AdvisoryFeeds(ctx context.Context) ([]AdvisoryFeed, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT url, etag, last_modified, last_result, polled FROM advisory_feeds ORDER BY url`)
+	rows, err := s.db.QueryContext(ctx, `SELECT url, etag, last_modified, last_result, polled, next_poll, lease_owner, lease_until FROM advisory_feeds ORDER BY url`)
 	if err != nil {
 		return nil, fmt.Errorf("store: advisory feeds: %w", err)
 	}
@@ -172,13 +180,11 @@ func (s *sqlStore) AdvisoryFeeds(ctx context.Context) ([]AdvisoryFeed, error) {
 	var out []AdvisoryFeed
 	for rows.Next() {
 		var f AdvisoryFeed
-		var polled int64
-		if err := rows.Scan(&f.URL, &f.ETag, &f.LastModified, &f.LastResult, &polled); err != nil {
+		var polled, next, until int64
+		if err := rows.Scan(&f.URL, &f.ETag, &f.LastModified, &f.LastResult, &polled, &next, &f.LeaseOwner, &until); err != nil {
 			return nil, fmt.Errorf("store: advisory feeds: %w", err)
 		}
-		if polled != 0 {
-			f.Polled = time.UnixMicro(polled).UTC()
-		}
+		f.Polled, f.NextPoll, f.LeaseUntil = fromMicro(polled), fromMicro(next), fromMicro(until)
 		out = append(out, f)
 	}
 	if err := rows.Err(); err != nil {

@@ -345,6 +345,16 @@ ALTER TABLE advisories ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX advisories_unmatched ON advisories(imported) WHERE matched < modified;
 CREATE INDEX component_digests_report ON component_digests(report_id);
 `,
+	// 7: token IDs (the first 16 hex digits of the hash, unique, by which
+	// a token is listed and revoked), expiry and revocation times; 0 is
+	// never.
+	7: `
+ALTER TABLE tokens ADD COLUMN id TEXT NOT NULL DEFAULT '';
+UPDATE tokens SET id = substr(hash, 1, 16);
+CREATE UNIQUE INDEX tokens_id ON tokens(id);
+ALTER TABLE tokens ADD COLUMN expires BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN revoked BIGINT NOT NULL DEFAULT 0;
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot express, run in
@@ -722,26 +732,95 @@ type execer interface {
 }
 
 func (s *sqlStore) addToken(ctx context.Context, e execer, t Token) error {
-	_, err := e.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, name, scope, project, created) VALUES (?, ?, ?, ?, ?)`),
-		t.Hash, t.Name, t.Scope, t.Project, t.Created.UnixMicro())
+	_, err := e.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, id, name, scope, project, created, expires, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		t.Hash, t.ID(), t.Name, t.Scope, t.Project, t.Created.UnixMicro(), unixMicro(t.Expires), unixMicro(t.Revoked))
 	if err != nil {
 		return fmt.Errorf("store: add token %s: %w", t.Name, err)
 	}
 	return nil
 }
 
+// unixMicro stores a time that may be unset: the zero time is 0.
+func unixMicro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicro reads what unixMicro stored.
+func fromMicro(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+const tokenColumns = `hash, name, scope, project, created, expires, revoked`
+
+func scanToken(row rowScanner) (Token, error) {
+	var t Token
+	var created, expires, revoked int64
+	if err := row.Scan(&t.Hash, &t.Name, &t.Scope, &t.Project, &created, &expires, &revoked); err != nil {
+		return Token{}, err
+	}
+	t.Created = time.UnixMicro(created).UTC()
+	t.Expires, t.Revoked = fromMicro(expires), fromMicro(revoked)
+	return t, nil
+}
+
 func (s *sqlStore) Token(ctx context.Context, hash string) (Token, error) {
-	t := Token{Hash: hash}
-	var created int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT name, scope, project, created FROM tokens WHERE hash = ?`), hash).Scan(&t.Name, &t.Scope, &t.Project, &created)
+	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(`SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`), hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, fmt.Errorf("token: %w", ErrNotFound)
 	}
 	if err != nil {
 		return Token{}, fmt.Errorf("store: token: %w", err)
 	}
-	t.Created = time.UnixMicro(created).UTC()
 	return t, nil
+}
+
+func (s *sqlStore) Tokens(ctx context.Context, project string) ([]Token, error) {
+	query, args := `SELECT `+tokenColumns+` FROM tokens ORDER BY created, id`, []any{}
+	if project != "" {
+		query, args = `SELECT `+tokenColumns+` FROM tokens WHERE project = ? ORDER BY created, id`, []any{project}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: tokens: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) TokenByID(ctx context.Context, id string) (Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(`SELECT `+tokenColumns+` FROM tokens WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Token{}, fmt.Errorf("token %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("store: token %s: %w", id, err)
+	}
+	return t, nil
+}
+
+func (s *sqlStore) RevokeToken(ctx context.Context, id string, at time.Time) (Token, error) {
+	// The first revocation's time stays: revoking again changes nothing.
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE tokens SET revoked = ? WHERE id = ? AND revoked = 0`), unixMicro(at), id); err != nil {
+		return Token{}, fmt.Errorf("store: revoke token %s: %w", id, err)
+	}
+	return s.TokenByID(ctx, id)
 }
 
 func (s *sqlStore) Bootstrap(ctx context.Context, t Token) (bool, error) {

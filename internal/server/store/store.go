@@ -50,7 +50,18 @@ type Store interface {
 	// AddToken stores a token (its hash, never the token).
 	AddToken(ctx context.Context, t Token) error
 	// Token returns the token with this SHA-256 hash (hex), or ErrNotFound.
+	// It returns expired and revoked tokens too: the caller refuses them.
 	Token(ctx context.Context, hash string) (Token, error)
+	// Tokens lists the tokens, revoked and expired ones included, oldest
+	// first; only those limited to project when project is not empty.
+	Tokens(ctx context.Context, project string) ([]Token, error)
+	// TokenByID returns the token whose ID (see Token.ID) is id, or
+	// ErrNotFound.
+	TokenByID(ctx context.Context, id string) (Token, error)
+	// RevokeToken records that the token whose ID is id was revoked at
+	// at, unless it was already, and returns it; ErrNotFound when no token
+	// has this ID. The row stays, so the token stays listed.
+	RevokeToken(ctx context.Context, id string, at time.Time) (Token, error)
 	// Bootstrap stores t only if no token has ever been bootstrapped and
 	// none exists, and says whether it did. Several replicas starting at
 	// once create one token between them.
@@ -222,4 +233,21 @@ type Token struct {
 	// Project limits the token to one project when not empty.
 	Project string    `json:"project,omitempty"`
 	Created time.Time `json:"created"`
+	// Expires, when not zero, is when the token stops working.
+	Expires time.Time `json:"expires,omitzero"`
+	// Revoked, when not zero, is when the token was revoked.
+	Revoked time.Time `json:"revoked,omitzero"`
+}
+
+// TokenIDLen is the number of hex digits of a token's hash that make its
+// ID: 64 bits, so that a fleet would need about 2³² tokens before two
+// random ones are likely to share an ID. The store refuses a second token
+// with the same ID all the same, so an ID names one token.
+const TokenIDLen = 16
+
+// ID is the token's public name, the first TokenIDLen hex digits of its
+// hash, by which it is listed and revoked. It reveals nothing of the
+// token: the hash is one-way, and this is only part of it.
+func (t Token) ID() string {
+	return t.Hash[:min(len(t.Hash), TokenIDLen)]
 }

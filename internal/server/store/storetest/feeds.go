@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/chainvet/chainvet/internal/server/store"
 )
 
@@ -56,9 +58,16 @@ func Feeds(t *testing.T, dsn string, s store.Store) {
 			t.Fatalf("%s: finish = %v, %v; want %v", st.name, ok, err, st.want)
 		}
 	}
+	// The last step left c holding the lease of the feed b polled.
 	feeds, err := fs.AdvisoryFeeds(ctx)
-	if err != nil || len(feeds) != 1 || feeds[0].LastResult != "imported" {
-		t.Errorf("feeds = %+v, %v", feeds, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := t0.Add(time.Hour + 100*time.Second)
+	want := []store.AdvisoryFeed{{URL: u, ETag: `"y"`, LastModified: "Sun, 01 Nov 2026 12:00:00 GMT", LastResult: "imported",
+		Polled: t0, NextPoll: due, LeaseOwner: "c", LeaseUntil: due.Add(time.Minute)}}
+	if d := cmp.Diff(want, feeds); d != "" {
+		t.Errorf("AdvisoryFeeds (-want +got):\n%s", d)
 	}
 }
 

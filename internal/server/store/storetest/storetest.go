@@ -50,6 +50,9 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 		{"failed_insert_stores_nothing", testFailedInsert},
 		{"tokens", testTokens},
 		{"bootstrap", testBootstrap},
+		{"token_lifecycle", func(t *testing.T, dsn string, s store.Store) {
+			testTokenLifecycle(t, s, open(t, dsn))
+		}},
 		{"two_replicas_same_upload", func(t *testing.T, dsn string, s store.Store) {
 			testReplicas(t, s, open(t, dsn))
 		}},
