@@ -30,7 +30,7 @@ const (
 type queryFlags struct {
 	server, token         string
 	name, version, digest string
-	project, output       string
+	rng, project, output  string
 	history               bool
 	limit                 int
 }
@@ -56,6 +56,9 @@ type queryMatch struct {
 type queryAnswer struct {
 	Matches   []queryMatch `json:"matches"`
 	Truncated bool         `json:"truncated"`
+	// SkippedVersions counts, with --range, the package's versions that
+	// do not parse: whether they are in the range is unknown.
+	SkippedVersions int `json:"skippedVersions"`
 }
 
 func newQuery(stdout, stderr io.Writer) *cobra.Command {
@@ -64,15 +67,25 @@ func newQuery(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "query [PURL]",
 		Short: "Ask a chainvet server who runs a package, model or file",
 		Long: `Query asks a chainvet server (chainvet serve) which deployments run a
-component: give a purl (without a version it matches every version), or
---name with an optional --version, or a file --digest (sha256:<hex>). Each
+component: give a purl (without a version it matches every version, or,
+with --range, the versions in a range), or --name with an optional
+--version, or a file --digest (sha256:<hex>). Each
 row is one deployment's latest report holding it, with the project's owners
 and tier, the environment, the release and the path it was found at;
 --history searches every stored report instead.
 
+--range is written as the package's ecosystem writes ranges: a PEP 440
+specifier set for PyPI (">=2.0,<2.5"), a node-semver range for npm
+("^1.2.0 || ~2.0.1"), and comma-joined comparisons (<, <=, >, >=, ==, !=)
+for Go, crates.io and GitHub Actions (">=1.2.0,<1.5.0"). The package is
+matched however its name is spelt (Torch is torch). Pre-releases in the
+range match. A stored version that does not parse is not matched, and a
+warning says how many were skipped.
+
 The token is --token or $CHAINVET_TOKEN; a read token suffices, and one
 limited to a project sees that project only.`,
 		Example: `  chainvet query --server http://127.0.0.1:8080 pkg:pypi/torch@2.5.0
+  chainvet query --server http://127.0.0.1:8080 --range '>=2.0,<2.5' pkg:pypi/torch
   chainvet query --server http://127.0.0.1:8080 --name torch -o json
   chainvet query --server http://127.0.0.1:8080 --digest sha256:9f2c…`,
 		Args: cobra.MaximumNArgs(1),
@@ -91,6 +104,9 @@ limited to a project sees that project only.`,
 			if ans.Truncated {
 				fmt.Fprintf(stderr, "chainvet: warning: more matches than --limit %d: the list is cut short\n", f.limit)
 			}
+			if ans.SkippedVersions > 0 {
+				fmt.Fprintf(stderr, "chainvet: warning: %d stored versions of the package do not parse: the range could not be applied to them, and they are not listed\n", ans.SkippedVersions)
+			}
 			return writeQuery(stdout, f.output, ans)
 		},
 	}
@@ -99,6 +115,7 @@ limited to a project sees that project only.`,
 	fl.StringVar(&f.token, "token", "", "API token (default $CHAINVET_TOKEN)")
 	fl.StringVar(&f.name, "name", "", "component name to look for")
 	fl.StringVar(&f.version, "version", "", "component version, with --name (default: every version)")
+	fl.StringVar(&f.rng, "range", "", "with a purl without a version: the versions in this range, in the ecosystem's syntax")
 	fl.StringVar(&f.digest, "digest", "", "file digest to look for, sha256:<hex> or sha512:<hex>")
 	fl.StringVar(&f.project, "project", "", "look in this project only")
 	fl.BoolVar(&f.history, "history", false, "search every stored report, not only each deployment's latest")
@@ -118,6 +135,8 @@ func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl strin
 	switch {
 	case n != 1:
 		return queryAnswer{}, hinted{errors.New("query: give one of PURL, --name or --digest"), "see 'chainvet query --help'"}
+	case f.rng != "" && (purl == "" || strings.Contains(purl, "@")):
+		return queryAnswer{}, hinted{errors.New("query: --range needs a purl without a version"), "such as: chainvet query --range '>=2.0,<2.5' pkg:pypi/torch"}
 	case f.version != "" && f.name == "":
 		return queryAnswer{}, hinted{errors.New("query: --version needs --name"), "or give a purl with a version: pkg:pypi/torch@2.5.0"}
 	case f.output != "table" && f.output != "json":
@@ -133,7 +152,7 @@ func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl strin
 	}
 	u = u.JoinPath("api/v1/components")
 	q := url.Values{}
-	for k, v := range map[string]string{"purl": purl, "name": f.name, "version": f.version, "digest": f.digest, "project": f.project} {
+	for k, v := range map[string]string{"purl": purl, "range": f.rng, "name": f.name, "version": f.version, "digest": f.digest, "project": f.project} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -172,6 +191,10 @@ func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl strin
 			return queryAnswer{}, hinted{err, "set CHAINVET_TOKEN to a token the server issued"}
 		case http.StatusForbidden:
 			return queryAnswer{}, hinted{err, "a project-limited token sees its project only: drop --project or use another token"}
+		case http.StatusBadRequest:
+			if f.rng != "" {
+				return queryAnswer{}, hinted{err, "see 'chainvet query --help' for the range syntax of each ecosystem"}
+			}
 		}
 		return queryAnswer{}, err
 	}

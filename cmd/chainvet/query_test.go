@@ -60,6 +60,8 @@ func queryServer(t *testing.T) (base, fleet, web string) {
 		{pushMeta{Project: "web", Version: "1.1", Env: "prod", Owners: []string{"team-web"}, Tier: "1"}, []inventory.Component{torch("2.5.0"), model}},
 		// A hostile path: escape sequences must not reach the terminal.
 		{pushMeta{Project: "api", Version: "3.0", Env: "staging", Owners: []string{"team-api"}}, []inventory.Component{hostile}},
+		// A version no range can be applied to.
+		{pushMeta{Project: "odd", Version: "1", Env: "prod"}, []inventory.Component{torch("x")}},
 	} {
 		rep := &inventory.Report{Components: p.cs, Findings: []inventory.Finding{}}
 		if _, err := pushReport(ctx, ts.URL, tokens["push"], rep, p.meta); err != nil {
@@ -78,6 +80,7 @@ func TestQuery(t *testing.T) {
 		wantErr string
 		want    []string // lines (table) or substrings (json) of stdout
 		notWant string
+		stderr  string // a substring of stderr
 	}{
 		{name: "purl_every_version", token: fleet, args: []string{"pkg:pypi/torch"},
 			want: []string{"api      staging  3.0            team-api  torch@2.4.0  req?[2J.txt", "web      prod     1.1      1     team-web  torch@2.5.0  requirements.txt"}, notWant: "\x1b"},
@@ -92,6 +95,16 @@ func TestQuery(t *testing.T) {
 		{name: "no_token", token: "", args: []string{"pkg:pypi/torch"}, wantErr: "needs a token"},
 		{name: "two_subjects", token: fleet, args: []string{"--name", "torch", "pkg:pypi/torch"}, wantErr: "one of PURL"},
 		{name: "version_without_name", token: fleet, args: []string{"--version", "1", "--digest", "sha256:00"}, wantErr: "--version needs --name"},
+		{name: "range", token: fleet, args: []string{"--range", ">=2.5", "pkg:pypi/Torch"},
+			want: []string{"web      prod  1.1      1     team-web  torch@2.5.0  requirements.txt"}, notWant: "api",
+			stderr: "warning: 1 stored versions of the package do not parse"},
+		{name: "range_json", token: fleet, args: []string{"--range", "<2.5", "-o", "json", "pkg:pypi/torch"},
+			want: []string{`"project": "api"`, `"skippedVersions": 1`}, notWant: `"web"`},
+		{name: "range_project_token", token: web, args: []string{"--range", "<2.5", "pkg:pypi/torch"}, want: []string{"no deployment runs it"}},
+		{name: "range_with_version", token: fleet, args: []string{"--range", ">=2", "pkg:pypi/torch@2.5.0"}, wantErr: "--range needs a purl without a version"},
+		{name: "range_with_name", token: fleet, args: []string{"--range", ">=2", "--name", "torch"}, wantErr: "--range needs a purl without a version"},
+		{name: "range_unordered", token: fleet, args: []string{"--range", ">=1", "pkg:huggingface/org/model"}, wantErr: "cannot order the versions of ecosystem HuggingFace"},
+		{name: "range_invalid", token: fleet, args: []string{"--range", ">=2,<<3", "pkg:pypi/torch"}, wantErr: "400"},
 		{name: "bad_output", token: fleet, args: []string{"-o", "xml", "pkg:pypi/torch"}, wantErr: "unknown output"},
 	}
 	for _, tc := range tests {
@@ -122,6 +135,9 @@ func TestQuery(t *testing.T) {
 			}
 			if tc.notWant != "" && strings.Contains(out, tc.notWant) {
 				t.Errorf("output has %q:\n%s", tc.notWant, out)
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr.String())
 			}
 			if strings.Contains(strings.Join(tc.args, " "), "json") {
 				var ans queryAnswer

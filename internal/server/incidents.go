@@ -52,12 +52,14 @@ func (s *Server) incidentStore() (store.Incidents, error) {
 }
 
 // incidentRequest is the body of POST /api/v1/incidents: a title and
-// exactly one of an advisory id, a purl, a name (with a version, or
-// none for every version) or a digest.
+// exactly one of an advisory id, a purl (without a version, optionally
+// with a version range), a name (with a version, or none for every
+// version) or a digest.
 type incidentRequest struct {
 	Title    string `json:"title"`
 	Advisory string `json:"advisory"`
 	PURL     string `json:"purl"`
+	Range    string `json:"range"`
 	Name     string `json:"name"`
 	Version  string `json:"version"`
 	Digest   string `json:"digest"`
@@ -85,6 +87,10 @@ type incidentPage struct {
 	Fixed []string `json:"fixed"`
 	// Truncated says that the affected components exceeded the scan cap.
 	Truncated bool `json:"truncated"`
+	// SkippedVersions counts, for a query with a version range, the
+	// distinct versions of the package in the fleet's history that do not
+	// parse: whether they are affected is unknown.
+	SkippedVersions int `json:"skippedVersions,omitempty"`
 }
 
 // An affectedDeployment is one environment of a project whose latest
@@ -135,40 +141,16 @@ func (s *Server) postIncident(w http.ResponseWriter, r *http.Request, t store.To
 	if err := dec.Decode(&req); err != nil {
 		return badRequest("incident request: %v", err)
 	}
-	for _, f := range []string{req.Title, req.Advisory, req.PURL, req.Name, req.Version, req.Digest} {
-		if err := checkField("incident request field", f); err != nil {
-			return err
-		}
-	}
-	in := store.Incident{Title: req.Title, OpenedBy: t.Name, Opened: s.opt.Now().UTC()}
-	n := 0
-	for _, f := range []string{req.Advisory, req.PURL, req.Name, req.Digest} {
-		if f != "" {
-			n++
-		}
-	}
-	if n != 1 || (req.Version != "" && req.Name == "") {
-		return badRequest("give exactly one of advisory, purl, name (with an optional version) or digest")
-	}
-	if req.Advisory != "" {
-		in.Advisory = req.Advisory
-	} else {
-		in.Query = &store.ComponentQuery{PURL: req.PURL, Name: req.Name, Version: req.Version, Digest: req.Digest}
-	}
-	if in.Title == "" {
-		in.Title = incidentSubject(in)
-	}
 	ctx := r.Context()
-	page, err := s.incidentPage(ctx, in, store.Token{})
+	in, err := req.incident(t, s.opt.Now())
 	if err != nil {
 		return err
 	}
-	for _, d := range page.Deployments {
-		in.Projects = append(in.Projects, d.Project)
-	}
-	if in.ID, err = is.OpenIncident(ctx, in); err != nil {
+	page, err := s.openIncident(ctx, is, in)
+	if err != nil {
 		return err
 	}
+	in.ID = page.ID
 	stored, err := is.Incident(ctx, in.ID)
 	if err != nil {
 		return err
@@ -180,6 +162,56 @@ func (s *Server) postIncident(w http.ResponseWriter, r *http.Request, t store.To
 	return writeJSON(w, http.StatusCreated, page)
 }
 
+// incident is the incident req asks to open, opened by t at now.
+func (req incidentRequest) incident(t store.Token, now time.Time) (store.Incident, error) {
+	for _, f := range []string{req.Title, req.Advisory, req.PURL, req.Range, req.Name, req.Version, req.Digest} {
+		if err := checkField("incident request field", f); err != nil {
+			return store.Incident{}, err
+		}
+	}
+	in := store.Incident{Title: req.Title, OpenedBy: t.Name, Opened: now.UTC()}
+	n := 0
+	for _, f := range []string{req.Advisory, req.PURL, req.Name, req.Digest} {
+		if f != "" {
+			n++
+		}
+	}
+	if n != 1 || (req.Version != "" && req.Name == "") {
+		return in, badRequest("give exactly one of advisory, purl (with an optional range), name (with an optional version) or digest")
+	}
+	if req.Range != "" {
+		if err := checkRange(req.PURL, req.Range); err != nil {
+			return in, err
+		}
+	}
+	if req.Advisory != "" {
+		in.Advisory = req.Advisory
+	} else {
+		in.Query = &store.ComponentQuery{PURL: req.PURL, Range: req.Range, Name: req.Name, Version: req.Version, Digest: req.Digest}
+	}
+	if in.Title == "" {
+		in.Title = incidentSubject(in)
+	}
+	return in, nil
+}
+
+// openIncident stores in with the projects it affects now, looking at
+// the whole fleet, and returns its page as computed before it was
+// stored, with its id. The caller checks that the token may open it.
+func (s *Server) openIncident(ctx context.Context, is store.Incidents, in store.Incident) (incidentPage, error) {
+	page, err := s.incidentPage(ctx, in, store.Token{})
+	if err != nil {
+		return page, err
+	}
+	for _, d := range page.Deployments {
+		in.Projects = append(in.Projects, d.Project)
+	}
+	if page.ID, err = is.OpenIncident(ctx, in); err != nil {
+		return page, err
+	}
+	return page, nil
+}
+
 // incidentSubject names what an incident is about.
 func incidentSubject(in store.Incident) string {
 	if in.Advisory != "" {
@@ -189,6 +221,8 @@ func incidentSubject(in store.Incident) string {
 	switch {
 	case q == nil:
 		return ""
+	case q.PURL != "" && q.Range != "":
+		return q.PURL + " " + q.Range
 	case q.PURL != "":
 		return q.PURL
 	case q.Digest != "":
@@ -415,10 +449,11 @@ func (s *Server) incidentPage(ctx context.Context, in store.Incident, t store.To
 	seen := map[string]bool{}
 	for _, q := range queries {
 		q.History, q.Project, q.Limit = true, t.Project, maxIncidentScan+1
-		ms, err := s.store.FindComponents(ctx, q)
+		ms, skipped, err := s.find(ctx, q)
 		if err != nil {
 			return p, err
 		}
+		p.SkippedVersions += skipped
 		if len(ms) > maxIncidentScan {
 			ms, p.Truncated = ms[:maxIncidentScan], true
 		}

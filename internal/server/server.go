@@ -40,6 +40,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chainvet/chainvet/internal/advisory/version"
 	"github.com/chainvet/chainvet/internal/diff"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/server/store"
@@ -430,16 +431,20 @@ type componentsAnswer struct {
 	Matches []store.Match `json:"matches"`
 	// Truncated says that more matches exist than the limit let through.
 	Truncated bool `json:"truncated"`
+	// SkippedVersions counts, for a range query, the distinct stored
+	// versions of the package that do not parse in its ecosystem: whether
+	// they are in the range is unknown, and they are not listed.
+	SkippedVersions int `json:"skippedVersions"`
 }
 
 func (s *Server) findComponents(w http.ResponseWriter, r *http.Request, t store.Token) error {
 	v := r.URL.Query()
-	q := store.ComponentQuery{PURL: v.Get("purl"), Name: v.Get("name"), Version: v.Get("version"),
+	q := store.ComponentQuery{PURL: v.Get("purl"), Range: v.Get("range"), Name: v.Get("name"), Version: v.Get("version"),
 		Digest: v.Get("digest"), Project: v.Get("project"), History: v.Get("history") == "true"}
 	if q.PURL == "" && q.Name == "" && q.Digest == "" {
-		return badRequest("give purl=…, name=… (and optionally version=…) or digest=sha256:…")
+		return badRequest("give purl=… (and optionally range=…), name=… (and optionally version=…) or digest=sha256:…")
 	}
-	for _, f := range []string{q.PURL, q.Name, q.Version, q.Digest, q.Project} {
+	for _, f := range []string{q.PURL, q.Range, q.Name, q.Version, q.Digest, q.Project} {
 		if err := checkField("query", f); err != nil {
 			return err
 		}
@@ -459,15 +464,50 @@ func (s *Server) findComponents(w http.ResponseWriter, r *http.Request, t store.
 		limit = n
 	}
 	q.Limit = limit + 1
-	ms, err := s.store.FindComponents(r.Context(), q)
+	ms, skipped, err := s.find(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	ans := componentsAnswer{Matches: nonNil(ms)}
+	ans := componentsAnswer{Matches: nonNil(ms), SkippedVersions: skipped}
 	if len(ms) > limit {
 		ans.Matches, ans.Truncated = ms[:limit], true
 	}
 	return writeJSON(w, http.StatusOK, ans)
+}
+
+// find answers a component query, by version range when it has one;
+// skipped is then the count of the package's versions that do not parse.
+func (s *Server) find(ctx context.Context, q store.ComponentQuery) (ms []store.Match, skipped int, err error) {
+	if q.Range == "" {
+		ms, err = s.store.FindComponents(ctx, q)
+		return ms, 0, err
+	}
+	if err := checkRange(q.PURL, q.Range); err != nil {
+		return nil, 0, err
+	}
+	return s.store.FindComponentsInRange(ctx, q)
+}
+
+// checkRange says why a range query cannot be answered: a range needs a
+// purl without a version, of an ecosystem whose versions chainvet
+// orders, and a range that parses in it.
+func checkRange(purl, rng string) error {
+	if purl == "" || strings.Contains(purl, "@") {
+		return badRequest("range: give it with a purl without a version, such as purl=pkg:pypi/torch&range=>=2.0,<2.5")
+	}
+	typ, _ := store.PURLType(purl)
+	eco, _ := store.PURLPackageKey(purl)
+	if eco == "" {
+		return badRequest("range: chainvet cannot order the versions of purl type %q; ask for every version, or one", typ)
+	}
+	_, err := version.ParseConstraint(eco, rng)
+	switch {
+	case errors.Is(err, version.ErrUnsupported):
+		return badRequest("range: chainvet cannot order the versions of ecosystem %s; ask for every version, or one", eco)
+	case err != nil:
+		return badRequest("range %q for %s: %v", rng, eco, err)
+	}
+	return nil
 }
 
 // tokenRequest is the body of POST /api/v1/tokens.

@@ -82,7 +82,7 @@ var uiPages = func() map[string]*template.Template {
 		"dur":      duration,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "overview", "project", "diff", "advisory", "incident", "error", "admin"} {
+	for _, name := range []string{"login", "overview", "project", "diff", "advisory", "incident", "search", "admin", "error"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(uiFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
@@ -126,6 +126,8 @@ func (s *Server) registerUI(mux *http.ServeMux) {
 	mux.Handle("POST /ui/advisories/{id}/incident", page((*Server).openIncidentUI))
 	mux.Handle("POST /ui/incidents/{id}/steps/{step}", page((*Server).stepUI))
 	mux.Handle("POST /ui/incidents/{id}/close", page((*Server).closeIncidentUI))
+	mux.Handle("GET /ui/search", page((*Server).searchPage))
+	mux.Handle("POST /ui/search/incident", page((*Server).openSearchIncidentUI))
 	mux.Handle("GET /ui/admin", page((*Server).adminPage))
 	mux.Handle("POST /ui/admin/tokens/{id}/revoke", page((*Server).revokeTokenUI))
 }
@@ -850,18 +852,11 @@ func (s *Server) openIncidentUI(w http.ResponseWriter, r *http.Request, t store.
 		return err
 	}
 	in := store.Incident{Title: cmp.Or(title, id), Advisory: id, OpenedBy: t.Name, Opened: s.opt.Now().UTC()}
-	page, err := s.incidentPage(ctx, in, store.Token{})
+	page, err := s.openIncident(ctx, is, in)
 	if err != nil {
 		return err
 	}
-	for _, d := range page.Deployments {
-		in.Projects = append(in.Projects, d.Project)
-	}
-	n, err := is.OpenIncident(ctx, in)
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, fmt.Sprintf("/ui/incidents/%d", n), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/ui/incidents/%d", page.ID), http.StatusSeeOther)
 	return nil
 }
 

@@ -532,3 +532,139 @@ func TestMTTCChart(t *testing.T) {
 		t.Errorf("no incidents drew %+v", empty.Bars)
 	}
 }
+
+func TestUISearch(t *testing.T) {
+	f := newFixture(t, Options{})
+	hostile := pkg("torch", "2.4.0")
+	hostile.Locations[0].Path = `<script>alert(1)</script>`
+	model := inventory.Component{ID: "model:bert", Kind: inventory.KindModel, Name: "bert",
+		Digests: []inventory.Digest{{Algorithm: "sha256", Value: strings.Repeat("ab", 32)}}}
+	f.push(t, "web", "env=prod&version=1.1&owner=web-team&tier=1", pkg("torch", "2.5.1"), model)
+	f.push(t, "api", "env=staging&version=7&owner=api-team", hostile)
+	f.push(t, "odd", "env=prod", pkg("torch", "nightly"))
+
+	tests := []struct {
+		name, token, target string
+		status              int
+		want, notWant       []string
+	}{
+		{"form_only", "read", "/ui/search", 200, []string{`name="q"`, `name="range"`}, []string{"<table"}},
+		{"range", "read", "/ui/search?q=pkg:pypi/torch&range=%3C2.5", 200,
+			[]string{`<a href="/ui/projects/api">api</a>`, "api-team", "staging", "2.4.0", "&lt;script&gt;alert(1)&lt;/script&gt;",
+				`id="skipped">1 stored versions`, `value="&lt;2.5"`},
+			[]string{"/ui/projects/web", "<script>alert", `id="truncated"`}},
+		{"any_version", "read", "/ui/search?q=pkg:pypi/torch", 200,
+			[]string{"/ui/projects/web", "/ui/projects/api", "/ui/projects/odd", "web-team", "2026-11-01 12:00 UTC"}, []string{`id="skipped"`}},
+		{"name_at_version", "read", "/ui/search?q=torch@2.5.1", 200, []string{"/ui/projects/web"}, []string{"/ui/projects/api"}},
+		{"digest", "read", "/ui/search?q=SHA256:" + strings.Repeat("AB", 32), 200, []string{"/ui/projects/web", "bert"}, []string{"/ui/projects/api"}},
+		{"none", "read", "/ui/search?q=pkg:pypi/left-pad", 200, []string{"No deployment runs it."}, nil},
+		{"project_limited", "read-web", "/ui/search?q=pkg:pypi/torch", 200, []string{"/ui/projects/web"}, []string{"/ui/projects/api", "/ui/projects/odd"}},
+		{"project_limited_range", "read-web", "/ui/search?q=pkg:pypi/torch&range=%3C2.5", 200, []string{"No deployment runs it."}, []string{"/ui/projects/api", `id="skipped"`}},
+		{"bad_range", "read", "/ui/search?q=pkg:pypi/torch&range=%3C%3C%3Cb%3E", 400, []string{`id="search-error"`, "&lt;&lt;&lt;b&gt;"}, []string{"<<<b>", "<table"}},
+		{"range_without_purl", "read", "/ui/search?q=torch&range=%3E1", 400, []string{"purl without a version"}, nil},
+		{"unordered", "read", "/ui/search?q=pkg:huggingface/org/m&range=%3E1", 400, []string{"cannot order", "HuggingFace"}, nil},
+		{"admin_button", "admin", "/ui/search?q=pkg:pypi/torch&range=%3C2.5", 200, []string{`action="/ui/search/incident"`, "Open incident from this query", `name="csrf"`}, nil},
+		{"no_button_for_read", "read", "/ui/search?q=pkg:pypi/torch", 200, nil, []string{`action="/ui/search/incident"`}},
+		{"no_button_for_project_admin", "admin-web", "/ui/search?q=pkg:pypi/torch", 200, nil, []string{`action="/ui/search/incident"`}},
+		{"overview_links", "read", "/ui/", 200, []string{`href="/ui/search"`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.page(t, tt.token, "GET", tt.target, nil)
+			b := readAll(t, res)
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d:\n%s", res.StatusCode, tt.status, b)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(b, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(b, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+		})
+	}
+
+	csrf := func(name string) string {
+		tk, err := f.st.Token(t.Context(), HashToken(f.tokens[name]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return csrfToken(tk)
+	}
+	form := func(token string, kv ...string) url.Values {
+		v := url.Values{"csrf": {csrf(token)}, "q": {"pkg:pypi/torch"}, "range": {"<2.5"}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		name, token string
+		form        url.Values
+		status      int
+		location    string
+	}{
+		{"no_csrf", "admin", url.Values{"q": {"pkg:pypi/torch"}}, 403, ""},
+		{"read_token", "read", form("read"), 403, ""},
+		{"project_admin", "admin-web", form("admin-web"), 403, ""},
+		{"no_query", "admin", form("admin", "q", ""), 400, ""},
+		{"bad_range", "admin", form("admin", "range", "<<2"), 400, ""},
+		{"ok", "admin", form("admin", "title", "torch < 2.5"), 303, "/ui/incidents/1"},
+		{"untitled", "admin", form("admin", "q", "torch@2.5.1", "range", ""), 303, "/ui/incidents/2"},
+	} {
+		res := f.page(t, tt.token, "POST", "/ui/search/incident", tt.form)
+		if res.StatusCode != tt.status || res.Header.Get("Location") != tt.location {
+			t.Errorf("%s: %d %q, want %d %q", tt.name, res.StatusCode, res.Header.Get("Location"), tt.status, tt.location)
+		}
+	}
+	l, err := f.st.ListIncidents(t.Context(), store.IncidentQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(l, func(a, b store.Incident) int { return int(a.ID - b.ID) })
+	if len(l) != 2 || l[0].Title != "torch < 2.5" || l[0].Query == nil || l[0].Query.Range != "<2.5" ||
+		!slices.Equal(l[0].Projects, []string{"api"}) || l[0].OpenedBy != "admin" ||
+		l[1].Title != "torch@2.5.1" || !slices.Equal(l[1].Projects, []string{"web"}) {
+		t.Errorf("incidents %+v", l)
+	}
+	// The incident's page shows the range of its query.
+	if b := readAll(t, f.page(t, "admin", "GET", "/ui/incidents/1", nil)); !strings.Contains(b, "pkg:pypi/torch &lt;2.5") {
+		t.Errorf("incident page does not show the range")
+	}
+}
+
+func TestUISearchTruncated(t *testing.T) {
+	f := newFixture(t, Options{})
+	var cs []inventory.Component
+	for i := range maxUIMatches + 1 {
+		cs = append(cs, pkg("torch", fmt.Sprintf("2.%d", i)))
+	}
+	f.push(t, "web", "env=prod", cs...)
+	b := readAll(t, f.page(t, "read", "GET", "/ui/search?q=pkg:pypi/torch&range=%3E%3D2", nil))
+	if !strings.Contains(b, `id="truncated"`) || strings.Count(b, `<a href="/ui/projects/web">`) != maxUIMatches {
+		t.Errorf("truncated page: notice %v, %d rows", strings.Contains(b, `id="truncated"`), strings.Count(b, `<a href="/ui/projects/web">`))
+	}
+}
+
+func TestParseSearch(t *testing.T) {
+	for _, tt := range []struct {
+		box, rng string
+		want     incidentRequest
+	}{
+		{" pkg:npm/%40s/x ", " ^1 ", incidentRequest{PURL: "pkg:npm/%40s/x", Range: "^1"}},
+		{"sha256:AB", "", incidentRequest{Digest: "sha256:ab"}},
+		{"torch@2.5.1", "", incidentRequest{Name: "torch", Version: "2.5.1"}},
+		{"@scope/pkg@1.0", "", incidentRequest{Name: "@scope/pkg", Version: "1.0"}},
+		{"@scope/pkg", "", incidentRequest{Name: "@scope/pkg"}},
+		{"bert.bin", "", incidentRequest{Name: "bert.bin"}},
+		{"", "", incidentRequest{}},
+	} {
+		if got := parseSearch(tt.box, tt.rng); got != tt.want {
+			t.Errorf("parseSearch(%q, %q) = %+v, want %+v", tt.box, tt.rng, got, tt.want)
+		}
+	}
+}

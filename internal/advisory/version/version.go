@@ -19,6 +19,9 @@
 // Any other ecosystem, and OSV's GIT range type, is [ErrUnsupported]: a
 // caller must report "unknown", never "not affected".
 //
+// [ParseConstraint] reads a range as each of these ecosystems writes one,
+// for questions such as "who runs torch >=2.0,<2.5?".
+//
 // # OSV ranges
 //
 // [Affected] follows the OSV schema's evaluation: a range's events are

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/package-url/packageurl-go"
+
 	advstore "github.com/chainvet/chainvet/internal/advisory/store"
 	"github.com/chainvet/chainvet/internal/inventory"
 )
@@ -48,6 +50,23 @@ func PackageKey(purl, name string) (ecosystem, normalized string) {
 		return "", ""
 	}
 	return eco, NormalizeName(eco, name)
+}
+
+// PURLPackageKey is PackageKey of the package a purl names, whatever its
+// version: its name is the purl's namespace and name ("@scope/pkg",
+// "github.com/org/mod", "actions/checkout"), as catalogers name
+// components. It returns "", "" for a purl no advisory ecosystem covers,
+// or one that does not parse.
+func PURLPackageKey(purl string) (ecosystem, normalized string) {
+	p, err := packageurl.FromString(purl)
+	if err != nil {
+		return "", ""
+	}
+	name := p.Name
+	if p.Namespace != "" {
+		name = p.Namespace + "/" + p.Name
+	}
+	return PackageKey(purl, name)
 }
 
 // NormalizeName is a package name as the store indexes it: as the

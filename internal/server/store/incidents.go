@@ -143,7 +143,7 @@ func (s *sqlStore) OpenIncident(ctx context.Context, in Incident) (int64, error)
 // "key=value" a line; values hold no newline (the server checks fields).
 func encodeQuery(q ComponentQuery) string {
 	var l []string
-	for _, kv := range [][2]string{{"purl", q.PURL}, {"name", q.Name}, {"version", q.Version}, {"digest", q.Digest}} {
+	for _, kv := range [][2]string{{"purl", q.PURL}, {"range", q.Range}, {"name", q.Name}, {"version", q.Version}, {"digest", q.Digest}} {
 		if kv[1] != "" {
 			l = append(l, kv[0]+"="+kv[1])
 		}
@@ -161,6 +161,8 @@ func decodeQuery(s string) *ComponentQuery {
 		switch k {
 		case "purl":
 			q.PURL = v
+		case "range":
+			q.Range = v
 		case "name":
 			q.Name = v
 		case "version":

@@ -13,6 +13,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
+	"github.com/chainvet/chainvet/internal/advisory/version"
 	"github.com/chainvet/chainvet/internal/inventory"
 )
 
@@ -651,6 +652,8 @@ func (s *sqlStore) FindComponents(ctx context.Context, q ComponentQuery) ([]Matc
 		args  []any
 	)
 	switch {
+	case q.Range != "":
+		return nil, errors.New("store: find components: a range query needs FindComponentsInRange")
 	case q.PURL != "" && !strings.Contains(q.PURL, "@"):
 		// Every version: "pkg:pypi/torch@…" sorts between "…@" and
 		// "…A" ('A' follows '@'), a range the purl index answers.
@@ -677,37 +680,140 @@ func (s *sqlStore) FindComponents(ctx context.Context, q ComponentQuery) ([]Matc
 	default:
 		return nil, errors.New("store: find components: give a purl, a package, a digest or a name")
 	}
-	if q.Project != "" {
-		where = append(where, "r.project = ?")
-		args = append(args, q.Project)
+	ms, err := s.matches(ctx, q, where, args, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: find components: %w", err)
 	}
+	return ms, nil
+}
+
+// maxRangeVersions bounds the versions FindComponentsInRange lists in
+// its query's IN (…): beyond it (a package deployed at thousands of
+// versions in the range) it filters the package's rows as it reads them.
+const maxRangeVersions = 1000
+
+// FindComponentsInRange first reads the distinct versions of the package
+// among the rows the query reads — a few, from the package index — keeps
+// those in the range, and then reads the matches of these versions only:
+// the database sorts and limits them as for FindComponents.
+func (s *sqlStore) FindComponentsInRange(ctx context.Context, q ComponentQuery) ([]Match, int, error) {
+	eco, pkg := q.Ecosystem, q.Package
+	if eco == "" {
+		if q.PURL == "" || strings.Contains(q.PURL, "@") {
+			return nil, 0, errors.New("store: find components in range: give a package or a purl without a version")
+		}
+		if eco, pkg = PURLPackageKey(q.PURL); eco == "" {
+			return nil, 0, fmt.Errorf("store: find components in range: %s: %w", q.PURL, ErrNoEcosystem)
+		}
+	}
+	c, err := version.ParseConstraint(eco, q.Range)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: find components in range of %s %s: %w", eco, pkg, err)
+	}
+	fail := func(err error) ([]Match, int, error) {
+		return nil, 0, fmt.Errorf("store: find components of %s %s in range %s: %w", eco, pkg, q.Range, err)
+	}
+	where := []string{"c.ecosystem = ? AND c.norm_name = ?"}
+	args := []any{eco, pkg}
+	from, pwhere, pargs := componentsFrom(q)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT DISTINCT c.version FROM `+from+` WHERE `+
+		strings.Join(append(where, pwhere...), " AND ")), append(args, pargs...)...)
+	if err != nil {
+		return fail(err)
+	}
+	var keep []string
+	skipped := 0
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fail(err)
+		}
+		switch in, err := c.Contains(v); {
+		case err != nil:
+			skipped++
+		case in:
+			keep = append(keep, v)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	if len(keep) == 0 {
+		return nil, skipped, nil
+	}
+	var only map[string]bool
+	if len(keep) <= maxRangeVersions {
+		where = append(where, "c.version IN (?"+strings.Repeat(", ?", len(keep)-1)+")")
+		for _, v := range keep {
+			args = append(args, v)
+		}
+	} else {
+		only = make(map[string]bool, len(keep))
+		for _, v := range keep {
+			only[v] = true
+		}
+	}
+	ms, err := s.matches(ctx, q, where, args, only)
+	if err != nil {
+		return fail(err)
+	}
+	return ms, skipped, nil
+}
+
+// ErrNoEcosystem reports a purl whose type maps to no ecosystem chainvet
+// knows (see PackageKey), so that its versions cannot be ordered.
+var ErrNoEcosystem = errors.New("store: no known ecosystem")
+
+// componentsFrom is the FROM clause of a component query — the latest
+// report of each deployment, or with History every report — and the
+// condition limiting it to q's project.
+func componentsFrom(q ComponentQuery) (from string, where []string, args []any) {
+	from = `components c JOIN deployments d ON d.report_id = c.report_id JOIN reports r ON r.id = c.report_id`
+	if q.History {
+		from = `components c JOIN reports r ON r.id = c.report_id`
+	}
+	if q.Project != "" {
+		where, args = []string{"r.project = ?"}, []any{q.Project}
+	}
+	return from, where, args
+}
+
+// matches reads the components meeting where, sorted, at most q.Limit
+// (DefaultLimit when 0). When only is not nil, it also keeps only the
+// components whose version it holds, as it reads them.
+func (s *sqlStore) matches(ctx context.Context, q ComponentQuery, where []string, args []any, only map[string]bool) ([]Match, error) {
+	from, pwhere, pargs := componentsFrom(q)
+	where, args = append(where, pwhere...), append(args, pargs...)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	args = append(args, limit)
-	from := `components c JOIN deployments d ON d.report_id = c.report_id JOIN reports r ON r.id = c.report_id`
-	if q.History {
-		from = `components c JOIN reports r ON r.id = c.report_id`
-	}
 	query := `SELECT r.project, p.owners, p.tier, r.env, r.version, r.id, r.received, c.kind, c.name, c.version, c.purl, c.digests, c.path
 FROM ` + from + ` JOIN projects p ON p.name = r.project
 WHERE ` + strings.Join(where, " AND ") + `
-ORDER BY r.project, r.env, r.received DESC, c.name, c.version, c.path
-LIMIT ?`
+ORDER BY r.project, r.env, r.received DESC, c.name, c.version, c.path`
+	if only == nil {
+		query += "\nLIMIT ?"
+		args = append(args, limit)
+	}
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: find components: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Match
-	for rows.Next() {
+	for len(out) < limit && rows.Next() {
 		var m Match
 		var owners, digests string
 		var received int64
 		if err := rows.Scan(&m.Project, &owners, &m.Tier, &m.Env, &m.Version, &m.ReportID, &received,
 			&m.Kind, &m.Name, &m.CVersion, &m.PURL, &digests, &m.Path); err != nil {
-			return nil, fmt.Errorf("store: find components: %w", err)
+			return nil, err
+		}
+		if only != nil && !only[m.CVersion] {
+			continue
 		}
 		m.Owners = parseList(owners)
 		m.Received = time.UnixMicro(received).UTC()
@@ -716,10 +822,7 @@ LIMIT ?`
 		}
 		out = append(out, m)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: find components: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func (s *sqlStore) AddToken(ctx context.Context, t Token) error {

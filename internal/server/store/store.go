@@ -44,8 +44,17 @@ type Store interface {
 	Deployments(ctx context.Context, project string) ([]ReportInfo, error)
 	// ReportBody returns the document of a report as it was uploaded.
 	ReportBody(ctx context.Context, id int64) ([]byte, error)
-	// FindComponents answers "who runs X?" across the fleet.
+	// FindComponents answers "who runs X?" across the fleet. It refuses
+	// a query with a Range: see FindComponentsInRange.
 	FindComponents(ctx context.Context, q ComponentQuery) ([]Match, error)
+	// FindComponentsInRange answers "who runs a version of this package
+	// in this range?": q names a package (Ecosystem and Package, or a
+	// PURL without a version) and a Range. A stored version that does
+	// not parse in the package's ecosystem is not matched: skipped
+	// counts those, distinct, among the rows the query reads. An error
+	// wrapping version.ErrUnsupported or version.ErrInvalid is the
+	// query's fault.
+	FindComponentsInRange(ctx context.Context, q ComponentQuery) (ms []Match, skipped int, err error)
 
 	// AddToken stores a token (its hash, never the token).
 	AddToken(ctx context.Context, t Token) error
@@ -171,11 +180,18 @@ type ReportInfo struct {
 	Components int       `json:"components"`
 }
 
-// A ComponentQuery selects components by purl, or by name and version.
+// A ComponentQuery selects components by purl, by package, by digest, or
+// by name and version.
 type ComponentQuery struct {
 	// PURL matches exactly; without a version ("pkg:pypi/torch") it
 	// matches every version of the package.
 	PURL string
+	// Range keeps, of a package's versions, those in a range written as
+	// the package's ecosystem writes ranges (see version.ParseConstraint),
+	// such as ">=2.0,<2.5" for PyPI. Only FindComponentsInRange reads it;
+	// it matches the package by its key (see PackageKey), so that a
+	// PURL of "pkg:pypi/Torch" finds torch.
+	Range string
 	// Ecosystem (an OSV ecosystem name, such as "PyPI") and Package (a
 	// name as NormalizeName gives it) match the package however its
 	// name is spelt; see PackageKey.
