@@ -2,6 +2,7 @@ package version
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -145,4 +146,40 @@ func BenchmarkAffected(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzConstraint checks that a range from a query string, in any
+// ecosystem, parses or fails without panicking, and that a version
+// equal to itself under "==" is held by "==v" whenever it parses.
+func FuzzConstraint(f *testing.F) {
+	for _, s := range []struct{ eco, rng, v string }{
+		{"PyPI", ">=2.0,<2.5", "2.4.0rc1"},
+		{"npm", "^1.2.3 || 2.x", "1.3.0-beta.1"},
+		{"Go", ">=v1.2.0,!=v1.3.0,<2", "v1.2.1-0.20240101000000-abcdefabcdef"},
+		{"crates.io", "==1.0.0", "1.0.0"},
+		{"GitHub Actions", ">=v4", "v4"},
+		{"Maven", ">=1", "1"},
+		{"PyPI", ",,,", ""},
+	} {
+		f.Add(s.eco, s.rng, s.v)
+	}
+	f.Fuzz(func(t *testing.T, eco, rng, v string) {
+		c, err := ParseConstraint(eco, rng)
+		if err == nil {
+			c.Contains(v)
+		}
+		if eco != "Go" && eco != "crates.io" && eco != "GitHub Actions" {
+			return
+		}
+		if _, err := Compare(eco, v, v); err != nil || strings.ContainsAny(v, ",<>=! ") {
+			return
+		}
+		eq, err := ParseConstraint(eco, "=="+v)
+		if err != nil {
+			t.Fatalf("ParseConstraint(%s, ==%q): %v, though %q parses", eco, v, err, v)
+		}
+		if in, err := eq.Contains(v); err != nil || !in {
+			t.Errorf("==%q does not hold %q: %v, %v", v, v, in, err)
+		}
+	})
 }
