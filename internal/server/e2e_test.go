@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/chainvet/chainvet/internal/inventory"
+	"github.com/chainvet/chainvet/internal/server/store"
 )
 
 // e2eBrowsers are the names Chromium goes by on PATH, in the order tried.
@@ -171,6 +172,25 @@ func TestE2EBrowser(t *testing.T) {
 	}
 	shot("project")
 
+	// Who runs torch below 2.5? The search page, from the header.
+	do("search the fleet",
+		chromedp.Click(chromedp.ID("nav-search")),
+		chromedp.WaitVisible(chromedp.ID("search-q")),
+		chromedp.SendKeys(chromedp.ID("search-q"), "pkg:pypi/torch"),
+		chromedp.SendKeys(chromedp.ID("search-range"), "<2.5"),
+		chromedp.Submit(chromedp.ID("search-q")),
+		chromedp.WaitVisible(chromedp.CSS("table.matches")))
+	if got := text("table.matches tbody"); !strings.Contains(got, "api") || !strings.Contains(got, "api-team") || strings.Contains(got, "web") {
+		t.Errorf("who runs torch <2.5 shows:\n%s\nwant api (2.4.0) only", got)
+	}
+	if n := eval(`document.querySelectorAll("#open-incident").length`); n != float64(0) {
+		t.Errorf("a read token is offered %v open-incident buttons", n)
+	}
+	shot("search")
+	do("back to project web",
+		chromedp.Navigate(srv.URL+"/ui/projects/web"),
+		chromedp.WaitVisible(chromedp.CSS("table.inventory")))
+
 	// The advisory page, reached from the project's finding.
 	do("open the advisory",
 		chromedp.Click(chromedp.CSS(`a[href="/ui/advisories/GHSA-torch"]`)),
@@ -259,6 +279,21 @@ func TestE2EBrowser(t *testing.T) {
 		t.Errorf("MTTC chart has %v bars, want 1", n)
 	}
 	shot("overview-mttc")
+
+	// The admin page lists tokens; revoking one ends its use at once.
+	readWeb := HashToken(f.tokens["read-web"])[:store.TokenIDLen]
+	do("revoke a token on the admin page",
+		chromedp.Click(chromedp.ID("nav-admin")),
+		chromedp.WaitVisible(chromedp.CSS("table.tokens")),
+		chromedp.Click(chromedp.ID("revoke-"+readWeb)),
+		chromedp.WaitNotPresent(chromedp.ID("revoke-"+readWeb)))
+	if row := text("#token-" + readWeb); !strings.Contains(row, "read-web") || !strings.Contains(strings.ToLower(row), "revoked") {
+		t.Errorf("revoked token's row: %q", row)
+	}
+	if code, _ := f.do(t, "read-web", "GET", "/api/v1/projects", nil); code != 401 {
+		t.Errorf("revoked token answered %d, want 401", code)
+	}
+	shot("admin")
 
 	do("sign out",
 		chromedp.Click(chromedp.CSS("header form button")),
