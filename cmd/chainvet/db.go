@@ -26,7 +26,8 @@ func newDB(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Manage the local advisory database (OSV)",
 		Long: `db keeps a local copy of OSV advisories — known vulnerabilities and
 malicious packages for PyPI, npm, Go and GitHub Actions — that scan and bom
-match the inventory against. Nothing is fetched during a scan.`,
+match the inventory against. Nothing is fetched during a scan. db push
+uploads such advisories to a chainvet server instead.`,
 	}
 	db.PersistentFlags().StringVar(&path, "db", "", "advisory database file (default: the user cache dir)")
 
@@ -109,7 +110,7 @@ match the inventory against. Nothing is fetched during a scan.`,
 			return nil
 		},
 	}
-	db.AddCommand(update, status)
+	db.AddCommand(update, status, newDBPush(stdout, stderr))
 	return db
 }
 

@@ -75,7 +75,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		newLock(stdout, stderr), newVerify(stdout, stderr), newDiff(stdout, stderr),
 		newGate(stdout, stderr), newConfig(stdout),
 		newSign(stdout, stderr), newKeygen(stdout, stderr), newAttest(stdout, stderr),
-		newServe(stdout, stderr), newQuery(stdout, stderr))
+		newServe(stdout, stderr), newQuery(stdout, stderr), newToken(stdout, stderr))
 	// .chainvet.yaml and CHAINVET_* environment variables set the defaults
 	// of every flag the command line leaves unset.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyConfig(cmd) }

@@ -14,9 +14,9 @@ import (
 
 // TestFleetWalkthrough follows the README's "fleet server in five
 // minutes" with the commands and files it names: serve, push the two
-// example projects with bom --push, import the example advisory, ask who
-// runs the affected versions, and take an incident from open to closed
-// with its time to contain in the fleet's metrics.
+// example projects with bom --push, import the example advisory with db
+// push, ask who runs the affected versions, and take an incident from
+// open to closed with its time to contain in the fleet's metrics.
 func TestFleetWalkthrough(t *testing.T) {
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "admin.token")
@@ -63,12 +63,13 @@ func TestFleetWalkthrough(t *testing.T) {
 		}
 		return v
 	}
-	adv, err := os.ReadFile("../../examples/fleet/advisory.json")
-	if err != nil {
-		t.Fatal(err)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"db", "push", "--server", base, "-o", "json", "../../examples/fleet/advisory.json"}, &out, &errb); code != 0 {
+		t.Fatalf("db push: exit %d: %s", code, errb.String())
 	}
-	if res := api("POST", "/api/v1/advisories", adv, 200); res["added"] != 1.0 || res["opened"] != 1.0 {
-		t.Errorf("advisory import = %v; want 1 added, 1 finding opened (web's torch 2.4.0)", res)
+	var res []advisoryImport
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || len(res) != 1 || res[0].Added != 1 || res[0].Opened != 1 {
+		t.Errorf("db push = %s (%v); want 1 added, 1 finding opened (web's torch 2.4.0)", out.String(), err)
 	}
 	fs := api("GET", "/api/v1/findings", nil, 200)["findings"].([]any)
 	if len(fs) != 1 || fs[0].(map[string]any)["project"] != "web" {
