@@ -39,8 +39,9 @@ func fleetUpload(rng *rand.Rand, p int) store.Upload {
 // every version, and a version range) through the whole handler over a
 // SQLite fleet of CHAINVET_BENCH_PROJECTS projects (default 1,000) of 500
 // components each, one transaction per project, and reports the p99
-// latency. CHAINVET_BENCH_DB names a SQLite file to
-// keep the fleet in and reuse: building 10,000 projects takes minutes.
+// latency. CHAINVET_BENCH_DB names a SQLite file to keep the fleet in and
+// reuse (building 10,000 projects takes minutes); CHAINVET_BENCH_DSN names
+// any store instead, such as a PostgreSQL database (postgres://…).
 func BenchmarkBlastRadius(b *testing.B) {
 	projects := 1000
 	if v := os.Getenv("CHAINVET_BENCH_PROJECTS"); v != "" {
@@ -48,12 +49,16 @@ func BenchmarkBlastRadius(b *testing.B) {
 			b.Fatalf("CHAINVET_BENCH_PROJECTS: %v", err)
 		}
 	}
-	path := os.Getenv("CHAINVET_BENCH_DB")
-	if path == "" {
-		path = filepath.Join(b.TempDir(), "fleet.db")
+	dsn := os.Getenv("CHAINVET_BENCH_DSN")
+	if dsn == "" {
+		path := os.Getenv("CHAINVET_BENCH_DB")
+		if path == "" {
+			path = filepath.Join(b.TempDir(), "fleet.db")
+		}
+		dsn = "file:" + path
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, "file:"+path)
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}

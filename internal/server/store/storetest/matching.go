@@ -205,3 +205,54 @@ func testMatchWorkReplicas(t *testing.T, a, b store.Store) {
 		t.Errorf("claimed %d pieces of 80", len(seen))
 	}
 }
+
+// testDeployRace has two replicas push different reports of one
+// deployment at once, again and again: after each round, "who runs it?"
+// answers with the components of exactly the report the deployment
+// points to, the other's no longer (or never) counted.
+func testDeployRace(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	for round := range 8 {
+		env := "env" + string(rune('a'+round))
+		at := t0.Add(time.Duration(round) * time.Hour)
+		var wg sync.WaitGroup
+		for i, s := range []store.Store{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v := string(rune('1' + i))
+				// Each pushes twice, so that pushes replace one another.
+				for k := range 2 {
+					u := upload("web", v+"."+string(rune('0'+k)), env, at.Add(time.Duration(k)*time.Minute), comp("torch", v+"."+string(rune('0'+k))))
+					if _, _, err := s.AddReport(ctx, u); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		deps, err := a.Deployments(ctx, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want int64
+		for _, d := range deps {
+			if d.Env == env {
+				want = d.ID
+			}
+		}
+		ms, err := b.FindComponents(ctx, store.ComponentQuery{Name: "torch", Project: "web"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, m := range ms {
+			if m.Env == env {
+				got = append(got, m.ReportID)
+			}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("round %d: who runs torch in %s = reports %v; want the deployment's %d only", round, env, got, want)
+		}
+	}
+}

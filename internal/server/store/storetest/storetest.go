@@ -72,6 +72,9 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 		}},
 		{"incidents", testIncidents},
 		{"rollback_redeploys", testRollback},
+		{"two_replicas_deploy_at_once", func(t *testing.T, dsn string, s store.Store) {
+			testDeployRace(t, s, open(t, dsn))
+		}},
 		{"match_work", testMatchWork},
 		{"two_replicas_claim_match_work", func(t *testing.T, dsn string, s store.Store) {
 			testMatchWorkReplicas(t, s, open(t, dsn))
