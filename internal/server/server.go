@@ -95,6 +95,7 @@ var routes = []route{
 	{"GET", "/healthz", "", (*Server).healthz},
 	{"GET", "/api/v1/projects", store.ScopeRead, (*Server).listProjects},
 	{"GET", "/api/v1/projects/{project}", store.ScopeRead, (*Server).getProject},
+	{"PUT", "/api/v1/projects/{project}", store.ScopeAdmin, (*Server).putProject},
 	{"POST", "/api/v1/projects/{project}/reports", store.ScopePush, (*Server).postReport},
 	{"GET", "/api/v1/components", store.ScopeRead, (*Server).findComponents},
 	{"POST", "/api/v1/tokens", store.ScopeAdmin, (*Server).postToken},
@@ -266,6 +267,43 @@ func (s *Server) getProject(w http.ResponseWriter, r *http.Request, t store.Toke
 	page.Deployments = nonNil(page.Deployments)
 	page.History = nonNil(page.History)
 	return writeJSON(w, http.StatusOK, page)
+}
+
+// projectRequest is the body of PUT /api/v1/projects/{project}.
+type projectRequest struct {
+	Owners []string `json:"owners"`
+	Tier   string   `json:"tier"`
+	Tags   []string `json:"tags"`
+}
+
+// putProject creates a project or replaces its owners, tier and tags.
+func (s *Server) putProject(w http.ResponseWriter, r *http.Request, t store.Token) error {
+	name := r.PathValue("project")
+	if err := checkProject(name); err != nil {
+		return err
+	}
+	if err := allowProject(t, name); err != nil {
+		return err
+	}
+	var req projectRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSmallBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return badRequest("project: %v", err)
+	}
+	if len(req.Owners)+len(req.Tags) > 64 {
+		return badRequest("at most 64 owners and tags")
+	}
+	for _, v := range append(append([]string{req.Tier}, req.Owners...), req.Tags...) {
+		if err := checkField("owner, tier or tag", v); err != nil {
+			return err
+		}
+	}
+	p := store.Project{Name: name, Owners: nonNil(req.Owners), Tier: req.Tier, Tags: nonNil(req.Tags)}
+	if err := s.store.PutProject(r.Context(), p); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
 }
 
 func nonNil[T any](l []T) []T {

@@ -510,3 +510,37 @@ func TestUploadLyingLength(t *testing.T) {
 		t.Errorf("%d %s; want 413", rec.Code, rec.Body)
 	}
 }
+
+func TestPutProject(t *testing.T) {
+	f := newFixture(t, Options{})
+	tests := []struct {
+		token, project, body string
+		want                 int
+	}{
+		{"admin", "web", `{"owners":["team-web"],"tier":"1","tags":["pci"]}`, 200},
+		{"admin-web", "web", `{"owners":["team-web","sre"],"tier":"0"}`, 200},
+		{"admin-web", "api", `{"owners":["x"]}`, 403},
+		{"push", "web", `{"owners":["x"]}`, 403},
+		{"read", "web", `{"owners":["x"]}`, 403},
+		{"", "web", `{"owners":["x"]}`, 401},
+		{"admin", "web", `{"owner":["x"]}`, 400},
+		{"admin", "web", `{"tier":"a\u0000b"}`, 400},
+		{"admin", "web", `not json`, 400},
+		{"admin", "bad name", `{}`, 400},
+	}
+	for _, tt := range tests {
+		code, out := f.do(t, tt.token, "PUT", "/api/v1/projects/"+url.PathEscape(tt.project), []byte(tt.body))
+		if code != tt.want {
+			t.Errorf("%s PUT %s %s: %d %s; want %d", tt.token, tt.project, tt.body, code, out, tt.want)
+		}
+	}
+	code, out := f.do(t, "read", "GET", "/api/v1/projects/web", nil)
+	var p store.Project
+	if code != 200 || json.Unmarshal(out, &p) != nil {
+		t.Fatalf("GET web: %d %s", code, out)
+	}
+	want := store.Project{Name: "web", Owners: []string{"team-web", "sre"}, Tier: "0", Tags: []string{}}
+	if d := cmp.Diff(want, p); d != "" {
+		t.Errorf("project after PUTs (-want +got):\n%s", d)
+	}
+}
