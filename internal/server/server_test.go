@@ -3,9 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +22,7 @@ import (
 
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/server/store"
+	"github.com/chainvet/chainvet/internal/server/store/pgtest"
 )
 
 var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -42,37 +40,11 @@ func testDSN(t testing.TB) string {
 	default:
 		t.Fatalf("CHAINVET_TEST_SERVER_DB=%q: want sqlite or postgres", db)
 	}
-	base := os.Getenv("CHAINVET_TEST_POSTGRES")
-	if base == "" {
+	dsn := pgtest.DSN(t)
+	if dsn == "" {
 		t.Fatal("CHAINVET_TEST_SERVER_DB=postgres needs CHAINVET_TEST_POSTGRES: run .ci/postgres.sh start")
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "server_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return dsn
 }
 
 // fixture is a server on a fresh store (see testDSN) with one token of

@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/chainvet/chainvet/internal/server/store/pgtest"
 )
 
 // TestBackfill builds a database as chainvet stored it before migration 2
@@ -18,36 +15,12 @@ import (
 // matching, on SQLite and, when CHAINVET_TEST_POSTGRES is set, PostgreSQL.
 func TestBackfill(t *testing.T) {
 	dsns := map[string]string{"sqlite": "file:" + filepath.Join(t.TempDir(), "old.db")}
-	if base := os.Getenv("CHAINVET_TEST_POSTGRES"); base != "" {
-		dsns["postgres"] = postgresSchema(t, base)
+	if dsn := pgtest.DSN(t); dsn != "" {
+		dsns["postgres"] = dsn
 	}
 	for name, dsn := range dsns {
 		t.Run(name, func(t *testing.T) { testBackfill(t, dsn) })
 	}
-}
-
-// postgresSchema returns a DSN of base in a fresh schema, dropped after t.
-func postgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	schema := fmt.Sprintf("%s_%d", strings.ToLower(t.Name()), os.Getpid())
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func testBackfill(t *testing.T, dsn string) {

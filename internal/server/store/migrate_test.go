@@ -2,11 +2,12 @@ package store
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chainvet/chainvet/internal/server/store/pgtest"
 )
 
 // TestMigrateTokenIDs migrates a database whose tokens predate token IDs:
@@ -14,8 +15,8 @@ import (
 // when CHAINVET_TEST_POSTGRES is set, PostgreSQL.
 func TestMigrateTokenIDs(t *testing.T) {
 	dsns := map[string]string{"sqlite": "file:" + filepath.Join(t.TempDir(), "old.db")}
-	if base := os.Getenv("CHAINVET_TEST_POSTGRES"); base != "" {
-		dsns["postgres"] = postgresSchema(t, base)
+	if dsn := pgtest.DSN(t); dsn != "" {
+		dsns["postgres"] = dsn
 	}
 	v := slices.IndexFunc(migrations, func(m string) bool { return strings.Contains(m, "tokens_id") })
 	if v < 1 {

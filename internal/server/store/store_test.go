@@ -2,16 +2,13 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/chainvet/chainvet/internal/server/store"
+	"github.com/chainvet/chainvet/internal/server/store/pgtest"
 	"github.com/chainvet/chainvet/internal/server/store/storetest"
 )
 
@@ -25,33 +22,10 @@ func TestSQLite(t *testing.T) {
 // CHAINVET_TEST_POSTGRES names (.ci/postgres.sh starts one), each test in
 // a schema of its own.
 func TestPostgres(t *testing.T) {
-	base := os.Getenv("CHAINVET_TEST_POSTGRES")
-	if base == "" {
+	if os.Getenv(pgtest.Env) == "" {
 		t.Skip("CHAINVET_TEST_POSTGRES is not set; run .ci/postgres.sh to start a throwaway PostgreSQL")
 	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var n atomic.Int64
-	prefix := fmt.Sprintf("t%d_", os.Getpid())
-	storetest.Run(t, func(t *testing.T) string {
-		schema := fmt.Sprintf("%s%d", prefix, n.Add(1))
-		ctx := context.Background()
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	})
+	storetest.Run(t, func(t *testing.T) string { return pgtest.DSN(t) })
 }
 
 func TestOpenUnknown(t *testing.T) {
