@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -30,6 +31,7 @@ const (
 type queryFlags struct {
 	server, token         string
 	name, version, digest string
+	endpoint              string
 	rng, project, output  string
 	history               bool
 	limit                 int
@@ -50,6 +52,8 @@ type queryMatch struct {
 	PURL     string    `json:"purl,omitempty"`
 	Digests  []string  `json:"digests,omitempty"`
 	Path     string    `json:"path,omitempty"`
+	// Endpoint is, with --endpoint, the URL the component calls.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // queryAnswer is the answer of GET /api/v1/components.
@@ -65,14 +69,19 @@ func newQuery(stdout, stderr io.Writer) *cobra.Command {
 	var f queryFlags
 	cmd := &cobra.Command{
 		Use:   "query [PURL]",
-		Short: "Ask a chainvet server who runs a package, model or file",
+		Short: "Ask a chainvet server who runs a package, model or file, or calls an endpoint",
 		Long: `Query asks a chainvet server (chainvet serve) which deployments run a
 component: give a purl (without a version it matches every version, or,
 with --range, the versions in a range), or --name with an optional
---version, or a file --digest (sha256:<hex>). Each
+--version, or a file --digest (sha256:<hex>), or a service --endpoint. Each
 row is one deployment's latest report holding it, with the project's owners
 and tier, the environment, the release and the path it was found at;
 --history searches every stored report instead.
+
+--endpoint finds the AI services and remote plugins (MCP servers) that
+call an endpoint: a host ("api.openai.com", "localhost:8080") or a URL,
+whose host is taken. Case does not matter, and a URL's port counts unless
+it is the scheme's default. The table then shows the URL each calls.
 
 --range is written as the package's ecosystem writes ranges: a PEP 440
 specifier set for PyPI (">=2.0,<2.5"), a node-semver range for npm
@@ -87,7 +96,8 @@ limited to a project sees that project only.`,
 		Example: `  chainvet query --server http://127.0.0.1:8080 pkg:pypi/torch@2.5.0
   chainvet query --server http://127.0.0.1:8080 --range '>=2.0,<2.5' pkg:pypi/torch
   chainvet query --server http://127.0.0.1:8080 --name torch -o json
-  chainvet query --server http://127.0.0.1:8080 --digest sha256:9f2c…`,
+  chainvet query --server http://127.0.0.1:8080 --digest sha256:9f2c…
+  chainvet query --server http://127.0.0.1:8080 --endpoint api.openai.com`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			purl := ""
@@ -117,6 +127,7 @@ limited to a project sees that project only.`,
 	fl.StringVar(&f.version, "version", "", "component version, with --name (default: every version)")
 	fl.StringVar(&f.rng, "range", "", "with a purl without a version: the versions in this range, in the ecosystem's syntax")
 	fl.StringVar(&f.digest, "digest", "", "file digest to look for, sha256:<hex> or sha512:<hex>")
+	fl.StringVar(&f.endpoint, "endpoint", "", "service endpoint to look for the callers of: a host, or a URL")
 	fl.StringVar(&f.project, "project", "", "look in this project only")
 	fl.BoolVar(&f.history, "history", false, "search every stored report, not only each deployment's latest")
 	fl.IntVar(&f.limit, "limit", 1000, "most matches to list (1 to 10000)")
@@ -127,14 +138,14 @@ limited to a project sees that project only.`,
 // runQuery checks the flags and asks the server.
 func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl string) (queryAnswer, error) {
 	n := 0
-	for _, v := range []string{purl, f.name, f.digest} {
+	for _, v := range []string{purl, f.name, f.digest, f.endpoint} {
 		if v != "" {
 			n++
 		}
 	}
 	switch {
 	case n != 1:
-		return queryAnswer{}, hinted{errors.New("query: give one of PURL, --name or --digest"), "see 'chainvet query --help'"}
+		return queryAnswer{}, hinted{errors.New("query: give one of PURL, --name, --digest or --endpoint"), "see 'chainvet query --help'"}
 	case f.rng != "" && (purl == "" || strings.Contains(purl, "@")):
 		return queryAnswer{}, hinted{errors.New("query: --range needs a purl without a version"), "such as: chainvet query --range '>=2.0,<2.5' pkg:pypi/torch"}
 	case f.version != "" && f.name == "":
@@ -152,7 +163,7 @@ func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl strin
 	}
 	u = u.JoinPath("api/v1/components")
 	q := url.Values{}
-	for k, v := range map[string]string{"purl": purl, "range": f.rng, "name": f.name, "version": f.version, "digest": f.digest, "project": f.project} {
+	for k, v := range map[string]string{"purl": purl, "range": f.rng, "name": f.name, "version": f.version, "digest": f.digest, "endpoint": f.endpoint, "project": f.project} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -195,6 +206,9 @@ func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl strin
 			if f.rng != "" {
 				return queryAnswer{}, hinted{err, "see 'chainvet query --help' for the range syntax of each ecosystem"}
 			}
+			if f.endpoint != "" {
+				return queryAnswer{}, hinted{err, "give --endpoint a host, such as api.openai.com, or a URL"}
+			}
 		}
 		return queryAnswer{}, err
 	}
@@ -208,7 +222,8 @@ func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl strin
 	return ans, nil
 }
 
-// writeQuery prints the answer as a table or as JSON.
+// writeQuery prints the answer as a table or as JSON. The table has an
+// ENDPOINT column when the matches are of an endpoint query.
 func writeQuery(w io.Writer, format string, ans queryAnswer) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
@@ -219,15 +234,24 @@ func writeQuery(w io.Writer, format string, ans queryAnswer) error {
 		_, err := fmt.Fprintln(w, "no deployment runs it")
 		return err
 	}
+	endpoint := slices.ContainsFunc(ans.Matches, func(m queryMatch) bool { return m.Endpoint != "" })
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROJECT\tENV\tRELEASE\tTIER\tOWNERS\tCOMPONENT\tPATH")
+	head := "PROJECT\tENV\tRELEASE\tTIER\tOWNERS\tCOMPONENT\tPATH"
+	if endpoint {
+		head += "\tENDPOINT"
+	}
+	fmt.Fprintln(tw, head)
 	for _, m := range ans.Matches {
 		comp := m.Name
 		if m.CVersion != "" {
 			comp += "@" + m.CVersion
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(m.Project), printable(m.Env), printable(m.Version),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s", printable(m.Project), printable(m.Env), printable(m.Version),
 			printable(m.Tier), printable(strings.Join(m.Owners, ",")), printable(comp), printable(m.Path))
+		if endpoint {
+			fmt.Fprintf(tw, "\t%s", printable(m.Endpoint))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }

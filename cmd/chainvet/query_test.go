@@ -51,13 +51,15 @@ func queryServer(t *testing.T) (base, fleet, web string) {
 		return inventory.Component{ID: "pkg:pypi/torch@" + v, Kind: inventory.KindPackage, Name: "torch", Version: v,
 			PURL: "pkg:pypi/torch@" + v, Locations: []inventory.Location{{Path: "requirements.txt"}}}
 	}
+	openai := inventory.Component{ID: "service:openai", Kind: inventory.KindService, Name: "openai",
+		Properties: map[string]string{"endpoints": "https://api.openai.com/v1"}, Locations: []inventory.Location{{Path: "app.py"}}}
 	hostile := torch("2.4.0")
 	hostile.Locations[0].Path = "req\x1b[2J.txt"
 	for _, p := range []struct {
 		meta pushMeta
 		cs   []inventory.Component
 	}{
-		{pushMeta{Project: "web", Version: "1.1", Env: "prod", Owners: []string{"team-web"}, Tier: "1"}, []inventory.Component{torch("2.5.0"), model}},
+		{pushMeta{Project: "web", Version: "1.1", Env: "prod", Owners: []string{"team-web"}, Tier: "1"}, []inventory.Component{torch("2.5.0"), model, openai}},
 		// A hostile path: escape sequences must not reach the terminal.
 		{pushMeta{Project: "api", Version: "3.0", Env: "staging", Owners: []string{"team-api"}}, []inventory.Component{hostile}},
 		// A version no range can be applied to.
@@ -105,6 +107,15 @@ func TestQuery(t *testing.T) {
 		{name: "range_with_name", token: fleet, args: []string{"--range", ">=2", "--name", "torch"}, wantErr: "--range needs a purl without a version"},
 		{name: "range_unordered", token: fleet, args: []string{"--range", ">=1", "pkg:huggingface/org/model"}, wantErr: "cannot order the versions of ecosystem HuggingFace"},
 		{name: "range_invalid", token: fleet, args: []string{"--range", ">=2,<<3", "pkg:pypi/torch"}, wantErr: "400"},
+		{name: "endpoint_host", token: fleet, args: []string{"--endpoint", "API.openai.com"},
+			want: []string{"PROJECT  ENV   RELEASE  TIER  OWNERS    COMPONENT  PATH    ENDPOINT", "web      prod  1.1      1     team-web  openai     app.py  https://api.openai.com/v1"}},
+		{name: "endpoint_url_json", token: fleet, args: []string{"--endpoint", "https://api.openai.com:443/v2", "-o", "json"},
+			want: []string{`"project": "web"`, `"endpoint": "https://api.openai.com/v1"`}},
+		{name: "endpoint_none", token: fleet, args: []string{"--endpoint", "api.anthropic.com"}, want: []string{"no deployment runs it"}},
+		{name: "endpoint_bad", token: fleet, args: []string{"--endpoint", "not a host"}, wantErr: "400"},
+		{name: "endpoint_and_name", token: fleet, args: []string{"--endpoint", "api.openai.com", "--name", "openai"}, wantErr: "one of PURL"},
+		{name: "no_endpoint_column", token: fleet, args: []string{"--name", "torch", "--version", "2.5.0"},
+			want: []string{"PROJECT  ENV   RELEASE  TIER  OWNERS    COMPONENT    PATH"}, notWant: "ENDPOINT"},
 		{name: "bad_output", token: fleet, args: []string{"-o", "xml", "pkg:pypi/torch"}, wantErr: "unknown output"},
 	}
 	for _, tc := range tests {

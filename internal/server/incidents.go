@@ -20,7 +20,7 @@ import (
 // Incidents.
 //
 // An incident is opened from an advisory or from a component query (a
-// purl, a name and version, or a file digest). Its page is computed when
+// purl, a name and version, a file digest, or a service endpoint). Its page is computed when
 // asked for, from the store as it is then: the deployments whose latest
 // report is affected, most critical first; for each, the last known-good
 // release (the newest earlier report of that deployment that is not
@@ -54,7 +54,7 @@ func (s *Server) incidentStore() (store.Incidents, error) {
 // incidentRequest is the body of POST /api/v1/incidents: a title and
 // exactly one of an advisory id, a purl (without a version, optionally
 // with a version range), a name (with a version, or none for every
-// version) or a digest.
+// version), a digest or a service endpoint (a host or a URL).
 type incidentRequest struct {
 	Title    string `json:"title"`
 	Advisory string `json:"advisory"`
@@ -63,6 +63,7 @@ type incidentRequest struct {
 	Name     string `json:"name"`
 	Version  string `json:"version"`
 	Digest   string `json:"digest"`
+	Endpoint string `json:"endpoint"`
 }
 
 // maxIncidentScan caps the components (over a deployment's whole history)
@@ -164,20 +165,24 @@ func (s *Server) postIncident(w http.ResponseWriter, r *http.Request, t store.To
 
 // incident is the incident req asks to open, opened by t at now.
 func (req incidentRequest) incident(t store.Token, now time.Time) (store.Incident, error) {
-	for _, f := range []string{req.Title, req.Advisory, req.PURL, req.Range, req.Name, req.Version, req.Digest} {
+	for _, f := range []string{req.Title, req.Advisory, req.PURL, req.Range, req.Name, req.Version, req.Digest, req.Endpoint} {
 		if err := checkField("incident request field", f); err != nil {
 			return store.Incident{}, err
 		}
 	}
 	in := store.Incident{Title: req.Title, OpenedBy: t.Name, Opened: now.UTC()}
 	n := 0
-	for _, f := range []string{req.Advisory, req.PURL, req.Name, req.Digest} {
+	for _, f := range []string{req.Advisory, req.PURL, req.Name, req.Digest, req.Endpoint} {
 		if f != "" {
 			n++
 		}
 	}
 	if n != 1 || (req.Version != "" && req.Name == "") {
-		return in, badRequest("give exactly one of advisory, purl (with an optional range), name (with an optional version) or digest")
+		return in, badRequest("give exactly one of advisory, purl (with an optional range), name (with an optional version), digest or endpoint")
+	}
+	q := store.ComponentQuery{PURL: req.PURL, Range: req.Range, Name: req.Name, Version: req.Version, Digest: req.Digest, Endpoint: req.Endpoint}
+	if err := checkEndpoint(q); err != nil {
+		return in, err
 	}
 	if req.Range != "" {
 		if err := checkRange(req.PURL, req.Range); err != nil {
@@ -187,7 +192,7 @@ func (req incidentRequest) incident(t store.Token, now time.Time) (store.Inciden
 	if req.Advisory != "" {
 		in.Advisory = req.Advisory
 	} else {
-		in.Query = &store.ComponentQuery{PURL: req.PURL, Range: req.Range, Name: req.Name, Version: req.Version, Digest: req.Digest}
+		in.Query = &q
 	}
 	if in.Title == "" {
 		in.Title = incidentSubject(in)
@@ -227,6 +232,8 @@ func incidentSubject(in store.Incident) string {
 		return q.PURL
 	case q.Digest != "":
 		return q.Digest
+	case q.Endpoint != "":
+		return q.Endpoint
 	case q.Version != "":
 		return q.Name + "@" + q.Version
 	}

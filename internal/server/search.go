@@ -13,9 +13,10 @@ import (
 // The search page answers "who runs X?" in the UI, as GET
 // /api/v1/components does, from one box: a purl ("pkg:pypi/torch", any
 // version, or "pkg:pypi/torch@2.5.1"), a file digest ("sha256:<hex>"),
-// or a component name with an optional version ("torch@2.5.1"), and,
-// with a purl without a version, a version range in the ecosystem's
-// syntax. An admin of the whole fleet may open an incident from the
+// a service endpoint (an http(s) URL, or "host:" and a host, such as
+// "host:api.openai.com"), or a component name with an optional version
+// ("torch@2.5.1"), and, with a purl without a version, a version range in
+// the ecosystem's syntax. An admin of the whole fleet may open an incident from the
 // query, as POST /api/v1/incidents does.
 
 // maxUIMatches is the number of matches the search page lists.
@@ -32,6 +33,10 @@ func parseSearch(box, rng string) incidentRequest {
 		req.PURL = box
 	case strings.HasPrefix(lower, "sha256:"), strings.HasPrefix(lower, "sha512:"):
 		req.Digest = lower // the store keeps digests in lower case
+	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
+		req.Endpoint = box
+	case strings.HasPrefix(lower, "host:"):
+		req.Endpoint = strings.TrimSpace(box[len("host:"):])
 	default:
 		// The last '@' not at the start: "@scope/pkg@1.0" is a scoped
 		// npm name and a version, "@scope/pkg" a name alone.
@@ -49,11 +54,14 @@ func parseSearch(box, rng string) incidentRequest {
 // project, and checked as the API checks one.
 func (req incidentRequest) query(t store.Token) (store.ComponentQuery, error) {
 	q := store.ComponentQuery{PURL: req.PURL, Range: req.Range, Name: req.Name, Version: req.Version,
-		Digest: req.Digest, Project: t.Project, Limit: maxUIMatches + 1}
-	for _, f := range []string{q.PURL, q.Range, q.Name, q.Version, q.Digest} {
+		Digest: req.Digest, Endpoint: req.Endpoint, Project: t.Project, Limit: maxUIMatches + 1}
+	for _, f := range []string{q.PURL, q.Range, q.Name, q.Version, q.Digest, q.Endpoint} {
 		if err := checkField("search", f); err != nil {
 			return q, err
 		}
+	}
+	if err := checkEndpoint(q); err != nil {
+		return q, err
 	}
 	if q.Range != "" {
 		if err := checkRange(q.PURL, q.Range); err != nil {
@@ -77,6 +85,9 @@ type searchBody struct {
 	Truncated bool
 	// Skipped counts the versions of the package that do not parse.
 	Skipped int
+	// Endpoint says that the query is by endpoint: the matches show the
+	// URL each component calls.
+	Endpoint bool
 	// CSRF is set when the token may open an incident from the query.
 	CSRF string
 }
@@ -90,7 +101,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, t store.Toke
 	if req == (incidentRequest{}) {
 		return s.render(w, http.StatusOK, "search", "Who runs it?", &t, b)
 	}
-	b.Asked = true
+	b.Asked, b.Endpoint = true, req.Endpoint != ""
 	status := http.StatusOK
 	q, err := req.query(t)
 	if err == nil {
@@ -127,7 +138,7 @@ func (s *Server) openSearchIncidentUI(w http.ResponseWriter, r *http.Request, t 
 	}
 	req := parseSearch(r.PostFormValue("q"), r.PostFormValue("range"))
 	if req == (incidentRequest{}) {
-		return badRequest("search: give a purl, a digest or a name")
+		return badRequest("search: give a purl, a digest, an endpoint or a name")
 	}
 	req.Title = strings.TrimSpace(r.PostFormValue("title"))
 	in, err := req.incident(t, s.opt.Now())

@@ -478,14 +478,17 @@ type componentsAnswer struct {
 func (s *Server) findComponents(w http.ResponseWriter, r *http.Request, t store.Token) error {
 	v := r.URL.Query()
 	q := store.ComponentQuery{PURL: v.Get("purl"), Range: v.Get("range"), Name: v.Get("name"), Version: v.Get("version"),
-		Digest: v.Get("digest"), Project: v.Get("project"), History: v.Get("history") == "true"}
-	if q.PURL == "" && q.Name == "" && q.Digest == "" {
-		return badRequest("give purl=… (and optionally range=…), name=… (and optionally version=…) or digest=sha256:…")
+		Digest: v.Get("digest"), Endpoint: v.Get("endpoint"), Project: v.Get("project"), History: v.Get("history") == "true"}
+	if q.PURL == "" && q.Name == "" && q.Digest == "" && q.Endpoint == "" {
+		return badRequest("give purl=… (and optionally range=…), name=… (and optionally version=…), digest=sha256:… or endpoint=HOST")
 	}
-	for _, f := range []string{q.PURL, q.Range, q.Name, q.Version, q.Digest, q.Project} {
+	for _, f := range []string{q.PURL, q.Range, q.Name, q.Version, q.Digest, q.Endpoint, q.Project} {
 		if err := checkField("query", f); err != nil {
 			return err
 		}
+	}
+	if err := checkEndpoint(q); err != nil {
+		return err
 	}
 	if t.Project != "" {
 		if q.Project != "" && q.Project != t.Project {
@@ -524,6 +527,21 @@ func (s *Server) find(ctx context.Context, q store.ComponentQuery) (ms []store.M
 		return nil, 0, err
 	}
 	return s.store.FindComponentsInRange(ctx, q)
+}
+
+// checkEndpoint says why an endpoint query cannot be answered: it
+// selects by endpoint alone, a host or a URL.
+func checkEndpoint(q store.ComponentQuery) error {
+	if q.Endpoint == "" {
+		return nil
+	}
+	if q.PURL != "" || q.Range != "" || q.Name != "" || q.Version != "" || q.Digest != "" {
+		return badRequest("endpoint: give it alone, a host such as api.openai.com or a URL")
+	}
+	if _, err := store.EndpointHost(q.Endpoint); err != nil {
+		return badRequest("endpoint %q: a host such as api.openai.com, or an http(s) URL", q.Endpoint)
+	}
+	return nil
 }
 
 // checkRange says why a range query cannot be answered: a range needs a

@@ -661,6 +661,11 @@ func TestParseSearch(t *testing.T) {
 		{"@scope/pkg@1.0", "", incidentRequest{Name: "@scope/pkg", Version: "1.0"}},
 		{"@scope/pkg", "", incidentRequest{Name: "@scope/pkg"}},
 		{"bert.bin", "", incidentRequest{Name: "bert.bin"}},
+		{" https://API.openai.com/v1 ", "", incidentRequest{Endpoint: "https://API.openai.com/v1"}},
+		{"HTTP://localhost:8080", "", incidentRequest{Endpoint: "HTTP://localhost:8080"}},
+		{"host:api.openai.com", "", incidentRequest{Endpoint: "api.openai.com"}},
+		{"Host: mcp.internal:8443", ">1", incidentRequest{Endpoint: "mcp.internal:8443", Range: ">1"}},
+		{"api.openai.com", "", incidentRequest{Name: "api.openai.com"}},
 		{"", "", incidentRequest{}},
 	} {
 		if got := parseSearch(tt.box, tt.rng); got != tt.want {

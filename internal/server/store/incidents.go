@@ -143,7 +143,7 @@ func (s *sqlStore) OpenIncident(ctx context.Context, in Incident) (int64, error)
 // "key=value" a line; values hold no newline (the server checks fields).
 func encodeQuery(q ComponentQuery) string {
 	var l []string
-	for _, kv := range [][2]string{{"purl", q.PURL}, {"range", q.Range}, {"name", q.Name}, {"version", q.Version}, {"digest", q.Digest}} {
+	for _, kv := range [][2]string{{"purl", q.PURL}, {"range", q.Range}, {"name", q.Name}, {"version", q.Version}, {"digest", q.Digest}, {"endpoint", q.Endpoint}} {
 		if kv[1] != "" {
 			l = append(l, kv[0]+"="+kv[1])
 		}
@@ -169,6 +169,8 @@ func decodeQuery(s string) *ComponentQuery {
 			q.Version = v
 		case "digest":
 			q.Digest = v
+		case "endpoint":
+			q.Endpoint = v
 		}
 	}
 	return q

@@ -373,12 +373,34 @@ CREATE INDEX components_live_purl ON components(purl) WHERE live = 1;
 CREATE INDEX components_live_package ON components(ecosystem, norm_name) WHERE live = 1;
 CREATE INDEX components_live_name ON components(name, version) WHERE live = 1;
 `,
+	// 9: the service endpoints each component calls (its endpoints
+	// property, and the url of a plugin), by host, so that "who calls
+	// this API?" is asked like "who runs X?". Each row repeats what a
+	// Match shows of its component. The latest report of each
+	// deployment is indexed by backfillEndpoints; earlier reports stay
+	// unindexed.
+	9: `
+CREATE TABLE component_endpoints (
+	report_id BIGINT NOT NULL REFERENCES reports(id),
+	host {text} NOT NULL,
+	url {text} NOT NULL,
+	kind TEXT NOT NULL,
+	name {text} NOT NULL,
+	version {text} NOT NULL,
+	purl {text} NOT NULL,
+	digests TEXT NOT NULL,
+	path TEXT NOT NULL
+);
+CREATE INDEX component_endpoints_host ON component_endpoints(host);
+CREATE INDEX component_endpoints_report ON component_endpoints(report_id);
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot express, run in
 // the migration's transaction after its statements.
 var migrationSteps = map[int64]func(ctx context.Context, s *sqlStore, tx *sql.Tx) error{
 	6: backfill,
+	9: backfillEndpoints,
 }
 
 // migrateLock is the PostgreSQL advisory lock key that serialises
@@ -573,6 +595,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, version, env, digest) DO N
 			return fail(err)
 		}
 	}
+	if err := s.insertEndpoints(ctx, tx, id, u.Components); err != nil {
+		return fail(err)
+	}
 	if err := s.deploy(ctx, tx, u.Project, u.Env, id, received); err != nil {
 		return fail(err)
 	}
@@ -705,6 +730,16 @@ func (s *sqlStore) FindComponents(ctx context.Context, q ComponentQuery) ([]Matc
 	switch {
 	case q.Range != "":
 		return nil, errors.New("store: find components: a range query needs FindComponentsInRange")
+	case q.Endpoint != "":
+		if q.PURL != "" || q.Ecosystem != "" || q.Digest != "" || q.Name != "" {
+			return nil, errors.New("store: find components: an endpoint query selects by endpoint alone")
+		}
+		host, err := EndpointHost(q.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("store: find components: %w", err)
+		}
+		where = append(where, "c.host = ?")
+		args = append(args, host)
 	case q.PURL != "" && !strings.Contains(q.PURL, "@"):
 		// Every version: "pkg:pypi/torch@…" sorts between "…@" and
 		// "…A" ('A' follows '@'), a range the purl index answers.
@@ -748,6 +783,9 @@ const maxRangeVersions = 1000
 // those in the range, and then reads the matches of these versions only:
 // the database sorts and limits them as for FindComponents.
 func (s *sqlStore) FindComponentsInRange(ctx context.Context, q ComponentQuery) ([]Match, int, error) {
+	if q.Endpoint != "" {
+		return nil, 0, errors.New("store: find components in range: an endpoint query has no range")
+	}
 	eco, pkg := q.Ecosystem, q.Package
 	if eco == "" {
 		if q.PURL == "" || strings.Contains(q.PURL, "@") {
@@ -819,10 +857,18 @@ var ErrNoEcosystem = errors.New("store: no known ecosystem")
 
 // componentsFrom is the FROM clause of a component query — the latest
 // report of each deployment, or with History every report — and the
-// condition limiting it to q's project.
+// condition limiting it to q's project. An endpoint query reads
+// component_endpoints as c: its rows have the columns of components a
+// Match shows.
 func componentsFrom(q ComponentQuery) (from string, where []string, args []any) {
 	from = `components c JOIN reports r ON r.id = c.report_id`
-	if !q.History {
+	switch {
+	case q.Endpoint != "":
+		from = `component_endpoints c JOIN reports r ON r.id = c.report_id`
+		if !q.History {
+			where = []string{"c.report_id IN (SELECT report_id FROM deployments)"}
+		}
+	case !q.History:
 		// A literal, so that both databases pick the partial indexes.
 		where = []string{"c.live = 1"}
 	}
@@ -842,7 +888,11 @@ func (s *sqlStore) matches(ctx context.Context, q ComponentQuery, where []string
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	query := `SELECT r.project, p.owners, p.tier, r.env, r.version, r.id, r.received, c.kind, c.name, c.version, c.purl, c.digests, c.path
+	endpoint := "''"
+	if q.Endpoint != "" {
+		endpoint = "c.url"
+	}
+	query := `SELECT r.project, p.owners, p.tier, r.env, r.version, r.id, r.received, c.kind, c.name, c.version, c.purl, c.digests, c.path, ` + endpoint + `
 FROM ` + from + ` JOIN projects p ON p.name = r.project
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY r.project, r.env, r.received DESC, c.name, c.version, c.path`
@@ -867,7 +917,7 @@ ORDER BY r.project, r.env, r.received DESC, c.name, c.version, c.path`
 		var ownersNow, digests string
 		var received int64
 		if err := rows.Scan(&m.Project, &ownersNow, &m.Tier, &m.Env, &m.Version, &m.ReportID, &received,
-			&m.Kind, &m.Name, &m.CVersion, &m.PURL, &digests, &m.Path); err != nil {
+			&m.Kind, &m.Name, &m.CVersion, &m.PURL, &digests, &m.Path, &m.Endpoint); err != nil {
 			return nil, err
 		}
 		if only != nil && !only[m.CVersion] {

@@ -180,8 +180,8 @@ type ReportInfo struct {
 	Components int       `json:"components"`
 }
 
-// A ComponentQuery selects components by purl, by package, by digest, or
-// by name and version.
+// A ComponentQuery selects components by purl, by package, by digest,
+// by name and version, or by the service endpoint they call.
 type ComponentQuery struct {
 	// PURL matches exactly; without a version ("pkg:pypi/torch") it
 	// matches every version of the package.
@@ -203,6 +203,14 @@ type ComponentQuery struct {
 	// Name and Version match exactly; an empty Version matches any.
 	Name    string
 	Version string
+	// Endpoint matches the components calling a service endpoint: a
+	// host ("api.openai.com", "localhost:8080") or a URL, whose host is
+	// taken (see EndpointHost). It selects alone. The endpoints indexed
+	// are a component's "endpoints" property (comma-separated URLs) and
+	// a plugin's "url", within MaxComponentEndpoints and MaxEndpointLen;
+	// of the reports stored before the index existed, only the latest of
+	// each deployment was indexed.
+	Endpoint string
 	// Project limits the answer to one project when not empty.
 	Project string
 	// History includes every stored report, not only the latest of each
@@ -231,6 +239,9 @@ type Match struct {
 	PURL     string    `json:"purl,omitempty"`
 	Digests  []string  `json:"digests,omitempty"`
 	Path     string    `json:"path,omitempty"`
+	// Endpoint is, for an endpoint query, the URL the component calls
+	// at the host asked for.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // Scopes a token may hold, each allowing what the one before it allows.

@@ -60,6 +60,9 @@ func Run(t *testing.T, newDSN func(t *testing.T) string) {
 		{"package_and_digest_queries", testPackageQueries},
 		{"version_range", testRange},
 		{"version_range_many_versions", testRangeManyVersions},
+		{"endpoints", testEndpoints},
+		{"endpoint_limits", testEndpointLimits},
+		{"endpoint_incident", testEndpointIncident},
 		{"sync_findings", testSyncFindings},
 		{"two_replicas_same_findings", func(t *testing.T, dsn string, s store.Store) {
 			testReplicaFindings(t, s, open(t, dsn))
