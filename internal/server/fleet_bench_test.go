@@ -16,10 +16,10 @@ import (
 	"github.com/chainvet/chainvet/internal/server/store"
 )
 
-// fleetUpload is project p's report: 500 packages drawn from a universe
-// of 5,000, each at one of four versions, so that one package at one
-// version is in about a fortieth of the fleet.
-func fleetUpload(rng *rand.Rand, p int) store.Upload {
+// fleetUpload is project p's report of release h (0 the first): 500
+// packages drawn from a universe of 5,000, each at one of four versions,
+// so that one package at one version is in about a fortieth of the fleet.
+func fleetUpload(rng *rand.Rand, p, h int) store.Upload {
 	cs := make([]inventory.Component, 500)
 	for i, k := range rng.Perm(5000)[:len(cs)] {
 		name := fmt.Sprintf("pkg%04d", k)
@@ -29,9 +29,12 @@ func fleetUpload(rng *rand.Rand, p int) store.Upload {
 			Digests:   []inventory.Digest{{Algorithm: "sha256", Value: fmt.Sprintf("%064x", k)}},
 			Locations: []inventory.Location{{Path: "requirements.txt"}}}
 	}
-	body := fmt.Appendf(nil, `{"schema":"chainvet/report/v1","p":%d}`, p)
-	return store.Upload{Project: fmt.Sprintf("svc-%05d", p), Version: "1", Env: "prod",
-		Digest: fmt.Sprintf("sha256:%x", sha256.Sum256(body)), Received: time.Unix(1, 0),
+	body := fmt.Appendf(nil, `{"schema":"chainvet/report/v1","p":%d,"h":%d}`, p, h)
+	if h == 0 { // as the first fleets were built
+		body = fmt.Appendf(nil, `{"schema":"chainvet/report/v1","p":%d}`, p)
+	}
+	return store.Upload{Project: fmt.Sprintf("svc-%05d", p), Version: fmt.Sprint(h + 1), Env: "prod",
+		Digest: fmt.Sprintf("sha256:%x", sha256.Sum256(body)), Received: time.Unix(int64(1+h), 0),
 		Format: store.FormatReport, Body: body, Components: cs}
 }
 
@@ -42,6 +45,9 @@ func fleetUpload(rng *rand.Rand, p int) store.Upload {
 // latency. CHAINVET_BENCH_DB names a SQLite file to keep the fleet in and
 // reuse (building 10,000 projects takes minutes); CHAINVET_BENCH_DSN names
 // any store instead, such as a PostgreSQL database (postgres://…).
+// CHAINVET_BENCH_HISTORY is the number of reports each project pushes (1
+// by default); only the last is deployed, so the answers do not change,
+// and their latency should not either.
 func BenchmarkBlastRadius(b *testing.B) {
 	projects := 1000
 	if v := os.Getenv("CHAINVET_BENCH_PROJECTS"); v != "" {
@@ -67,19 +73,27 @@ func BenchmarkBlastRadius(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	history := 1
+	if v := os.Getenv("CHAINVET_BENCH_HISTORY"); v != "" {
+		if _, err := fmt.Sscan(v, &history); err != nil || history < 1 {
+			b.Fatalf("CHAINVET_BENCH_HISTORY: want a count of reports per project, at least 1")
+		}
+	}
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(5, 6))
 	for p := range projects {
-		u := fleetUpload(rng, p) // drawn for every p, so that a reused fleet is the same
-		if p < len(have) {
-			continue
-		}
-		if _, _, err := st.AddReport(ctx, u); err != nil {
-			b.Fatal(err)
+		for h := range history {
+			u := fleetUpload(rng, p, h) // drawn for every p, so that a reused fleet is the same
+			if p < len(have) {
+				continue
+			}
+			if _, _, err := st.AddReport(ctx, u); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	if len(have) < projects {
-		b.Logf("fleet of %d projects × 500 components built in %v", projects, time.Since(start))
+		b.Logf("fleet of %d projects × %d reports × 500 components built in %v", projects, history, time.Since(start))
 	}
 	secret, tok, err := NewToken("bench", store.ScopeRead, "", time.Unix(0, 0))
 	if err != nil {
@@ -95,6 +109,8 @@ func BenchmarkBlastRadius(b *testing.B) {
 		// Two of the package's four versions: the versions are filtered,
 		// then only their rows read.
 		{"purl_range", "/api/v1/components?purl=pkg:pypi/pkg0042&range=%3E%3D1.1,%3C1.3"},
+		// Every report: history-1 of them no longer deployed.
+		{"purl_any_version_history", "/api/v1/components?purl=pkg:pypi/pkg0042&history=true"},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			var lat []time.Duration

@@ -70,10 +70,20 @@ func parseEndpoint(endpoint string) (host, clean string, err error) {
 			return bad()
 		}
 	}
+	// The host must read back as itself, naming something: "::443"
+	// parses, but its host "[:]" does not.
+	if again, err := url.Parse("//" + host); err != nil || again.Host != host ||
+		!strings.ContainsFunc(again.Hostname(), func(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' }) {
+		return bad()
+	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 	clean = strings.TrimPrefix(u.String(), "//")
 	if ok {
 		clean = strings.ToLower(scheme) + "://" + clean
+	}
+	// Escaping may lengthen it past what a query may give back.
+	if len(clean) > MaxEndpointLen {
+		return bad()
 	}
 	return host, clean, nil
 }
