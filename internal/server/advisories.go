@@ -196,6 +196,8 @@ func (s *Server) importBatch(ctx context.Context, recs []*osv.Record, raws [][]b
 	}
 	// A withdrawn record resolves its findings even when no copy was
 	// stored: the removal may have committed before a server stopped.
+	// The records matched are marked so together, once all are.
+	var done []store.Advisory
 	for _, rec := range recs {
 		if !match[rec.ID] && rec.Withdrawn.IsZero() {
 			continue
@@ -207,12 +209,10 @@ func (s *Server) importBatch(ctx context.Context, recs []*osv.Record, raws [][]b
 		res.Opened += opened
 		res.Resolved += resolved
 		if rec.Withdrawn.IsZero() {
-			if err := s.store.MarkMatched(ctx, rec.ID, rec.Modified); err != nil {
-				return err
-			}
+			done = append(done, store.Advisory{ID: rec.ID, Modified: rec.Modified})
 		}
 	}
-	return nil
+	return s.store.MarkAllMatched(ctx, done)
 }
 
 // toAdvisory indexes a record for the store.

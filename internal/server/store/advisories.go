@@ -390,9 +390,26 @@ WHERE excluded.modified > advisories.modified RETURNING id`), a.ID, mod, now.Uni
 }
 
 func (s *sqlStore) MarkMatched(ctx context.Context, id string, modified time.Time) error {
-	mod := modified.UnixMicro()
-	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE advisories SET matched = ?, lease_until = 0 WHERE id = ? AND modified = ?`), mod, id, mod); err != nil {
-		return fmt.Errorf("store: mark %s matched: %w", id, err)
+	return s.MarkAllMatched(ctx, []Advisory{{ID: id, Modified: modified}})
+}
+
+func (s *sqlStore) MarkAllMatched(ctx context.Context, advs []Advisory) error {
+	if len(advs) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: mark advisories matched: %w", err)
+	}
+	defer tx.Rollback()
+	for _, a := range advs {
+		mod := a.Modified.UnixMicro()
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE advisories SET matched = ?, lease_until = 0 WHERE id = ? AND modified = ?`), mod, a.ID, mod); err != nil {
+			return fmt.Errorf("store: mark %s matched: %w", a.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: mark advisories matched: %w", err)
 	}
 	return nil
 }
@@ -454,6 +471,19 @@ func newRun() (string, error) {
 func (s *sqlStore) SyncFindings(ctx context.Context, scope FindingScope, found []Finding, now time.Time) (opened, resolved int, err error) {
 	if (scope.Advisory == "") == (scope.Project == "") {
 		return 0, 0, errors.New("store: sync findings: give an advisory or a deployment")
+	}
+	// Most advisories of an import match nothing in the fleet and have
+	// nothing open to resolve: such a run changes nothing, and is
+	// answered without a write transaction (and its sync to disk).
+	if scope.Advisory != "" && len(found) == 0 {
+		var one int
+		err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM findings WHERE advisory = ? AND resolved_at IS NULL LIMIT 1`), scope.Advisory).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, nil
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: sync findings: %w", err)
+		}
 	}
 	run, err := newRun()
 	if err != nil {

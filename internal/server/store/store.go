@@ -87,6 +87,9 @@ type Store interface {
 	// MarkMatched records that the copy of an advisory modified at
 	// modified has been matched against the fleet.
 	MarkMatched(ctx context.Context, id string, modified time.Time) error
+	// MarkAllMatched is MarkMatched of each advisory's ID and Modified,
+	// in one transaction.
+	MarkAllMatched(ctx context.Context, advs []Advisory) error
 	// Advisory returns a stored advisory, or ErrNotFound.
 	Advisory(ctx context.Context, id string) (Advisory, error)
 	// AdvisoriesFor returns the raw records affecting a package
