@@ -572,14 +572,16 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, version, env, digest) DO N
 	for start := 0; start < len(u.Components); start += componentBatch {
 		batch := u.Components[start:min(start+componentBatch, len(u.Components))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO components (report_id, kind, name, version, purl, digests, path, ecosystem, norm_name) VALUES `)
+		// Stored live: a new report is almost always its deployment's
+		// latest, and deploy unmarks it when it is not.
+		b.WriteString(`INSERT INTO components (report_id, kind, name, version, purl, digests, path, ecosystem, norm_name, live) VALUES `)
 		args := make([]any, 0, 9*len(batch))
 		var digests []any
 		for i, c := range batch {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, 1)")
 			eco, norm := PackageKey(c.PURL, c.Name)
 			args = append(args, id, string(c.Kind), c.Name, c.Version, c.PURL, digestList(c.Digests), firstPath(c), eco, norm)
 			for _, d := range c.Digests {
@@ -635,8 +637,11 @@ ON CONFLICT (project, env) DO NOTHING`), project, env, id, received)
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT report_id, received FROM deployments WHERE project = ? AND env = ?`+lock), project, env).Scan(&cur, &curReceived); err != nil {
 		return err
 	}
-	if cur == id || received < curReceived {
+	if cur == id {
 		return nil
+	}
+	if received < curReceived {
+		return s.setLive(ctx, tx, id, 0)
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE deployments SET report_id = ?, received = ? WHERE project = ? AND env = ?`), id, received, project, env); err != nil {
 		return err
