@@ -214,8 +214,12 @@ func testHistory(t *testing.T, _ string, s store.Store) {
 
 func testLatest(t *testing.T, _ string, s store.Store) {
 	ctx := context.Background()
-	newer := mustAdd(t, s, upload("web", "2.0", "prod", t0.Add(time.Hour)))
-	mustAdd(t, s, upload("web", "1.0", "prod", t0)) // arrives late, is older
+	newer := mustAdd(t, s, upload("web", "2.0", "prod", t0.Add(time.Hour), comp("torch", "2.0")))
+	mustAdd(t, s, upload("web", "1.0", "prod", t0, comp("torch", "1.0"))) // arrives late, is older
+	ms, err := s.FindComponents(ctx, store.ComponentQuery{Name: "torch"})
+	if err != nil || len(ms) != 1 || ms[0].ReportID != newer {
+		t.Errorf("who runs torch after a late push = %+v, %v; want the newer report's only", ms, err)
+	}
 	staging := mustAdd(t, s, upload("web", "1.0", "staging", t0))
 	got, err := s.Deployments(ctx, "web")
 	if err != nil {
