@@ -239,7 +239,11 @@ func testFind(t *testing.T, _ string, s store.Store) {
 		Digests: []inventory.Digest{{Algorithm: "sha256", Value: "ab12"}}, Locations: []inventory.Location{{Path: "models/bert.bin"}}}
 	mustAdd(t, s, upload("api", "1.0", "prod", t0, comp("torch", "2.4.0"), comp("numpy", "2.0.0")))
 	mustAdd(t, s, upload("api", "1.1", "prod", t0.Add(time.Hour), comp("torch", "2.5.1"), model))
-	mustAdd(t, s, upload("web", "3.0", "prod", t0, comp("torch", "2.5.1"), comp("torchvision", "0.20.0")))
+	// torch-x sorts between pkg:pypi/torch and pkg:pypi/torch@…; a
+	// versionless purl is every version of it.
+	unversioned := inventory.Component{ID: "u", Kind: inventory.KindPackage, Name: "torch", PURL: "pkg:pypi/torch",
+		Locations: []inventory.Location{{Path: "setup.py"}}}
+	mustAdd(t, s, upload("web", "3.0", "prod", t0, comp("torch", "2.5.1"), comp("torchvision", "0.20.0"), comp("torch-x", "1.0"), unversioned))
 	type row struct{ Project, Env, Version, Kind, Name, CVersion, Path string }
 	tests := []struct {
 		name string
@@ -251,6 +255,7 @@ func testFind(t *testing.T, _ string, s store.Store) {
 			{"web", "prod", "3.0", "package", "torch", "2.5.1", "requirements.txt"}}},
 		{"purl_any_version_not_prefix_name", store.ComponentQuery{PURL: "pkg:pypi/torch"}, []row{
 			{"api", "prod", "1.1", "package", "torch", "2.5.1", "requirements.txt"},
+			{"web", "prod", "3.0", "package", "torch", "", "setup.py"},
 			{"web", "prod", "3.0", "package", "torch", "2.5.1", "requirements.txt"}}},
 		{"old_version_not_deployed", store.ComponentQuery{PURL: "pkg:pypi/torch@2.4.0"}, nil},
 		{"old_version_in_history", store.ComponentQuery{PURL: "pkg:pypi/torch@2.4.0", History: true}, []row{
@@ -261,6 +266,7 @@ func testFind(t *testing.T, _ string, s store.Store) {
 		{"model_by_name", store.ComponentQuery{Name: "bert.bin"}, []row{
 			{"api", "prod", "1.1", "model", "bert.bin", "", "models/bert.bin"}}},
 		{"one_project", store.ComponentQuery{Name: "torch", Project: "web"}, []row{
+			{"web", "prod", "3.0", "package", "torch", "", "setup.py"},
 			{"web", "prod", "3.0", "package", "torch", "2.5.1", "requirements.txt"}}},
 		{"limit", store.ComponentQuery{Name: "torch", Limit: 1}, []row{
 			{"api", "prod", "1.1", "package", "torch", "2.5.1", "requirements.txt"}}},
