@@ -55,16 +55,7 @@ func TestUIAdminPage(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d\n%s", res.StatusCode, tt.status, b)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(b, w) {
-					t.Errorf("page lacks %q", w)
-				}
-			}
-			for _, w := range tt.not {
-				if w != "" && strings.Contains(b, w) {
-					t.Errorf("page shows %q", w)
-				}
-			}
+			pageHas(t, b, tt.want, tt.not)
 		})
 	}
 	// The delivery's error is shown.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,25 +50,9 @@ func TestComponentsEndpoint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.token+" "+tt.query, func(t *testing.T) {
-			v, err := url.ParseQuery(tt.query)
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, b := f.do(t, tt.token, "GET", "/api/v1/components?"+v.Encode(), nil)
-			if code != tt.code {
-				t.Fatalf("%d %s; want %d", code, b, tt.code)
-			}
-			if code != 200 {
-				for _, w := range tt.want {
-					if !strings.Contains(string(b), w) {
-						t.Errorf("error %s does not say %q", b, w)
-					}
-				}
+			ans, ok := f.components(t, tt.token, tt.query, tt.code, tt.want)
+			if !ok {
 				return
-			}
-			var ans componentsAnswer
-			if err := json.Unmarshal(b, &ans); err != nil {
-				t.Fatal(err)
 			}
 			got := []string{}
 			for _, m := range ans.Matches {
@@ -146,16 +129,7 @@ func TestUISearchEndpoint(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d:\n%s", res.StatusCode, tt.status, b)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(b, w) {
-					t.Errorf("page lacks %q", w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(b, w) {
-					t.Errorf("page has %q", w)
-				}
-			}
+			pageHas(t, b, tt.want, tt.notWant)
 		})
 	}
 

@@ -37,25 +37,9 @@ func TestComponentsRange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			v, err := url.ParseQuery(tt.query)
-			if err != nil {
-				t.Fatal(err)
-			}
-			code, b := f.do(t, "read", "GET", "/api/v1/components?"+v.Encode(), nil)
-			if code != tt.code {
-				t.Fatalf("%d %s; want %d", code, b, tt.code)
-			}
-			if code != 200 {
-				for _, w := range tt.want {
-					if !strings.Contains(string(b), w) {
-						t.Errorf("error %s does not say %q", b, w)
-					}
-				}
+			ans, ok := f.components(t, "read", tt.query, tt.code, tt.want)
+			if !ok {
 				return
-			}
-			var ans componentsAnswer
-			if err := json.Unmarshal(b, &ans); err != nil {
-				t.Fatal(err)
 			}
 			got := []string{}
 			for _, m := range ans.Matches {
@@ -105,4 +89,31 @@ func TestIncidentFromRange(t *testing.T) {
 	} {
 		f.incident(t, "admin", "POST", "/api/v1/incidents", body, 400)
 	}
+}
+
+// components asks GET /api/v1/components?query with token and checks the
+// status is code. An answer other than 200 must say each of errWants; ok
+// is whether there was an answer to decode.
+func (f *fixture) components(t *testing.T, token, query string, code int, errWants []string) (ans componentsAnswer, ok bool) {
+	t.Helper()
+	v, err := url.ParseQuery(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, b := f.do(t, token, "GET", "/api/v1/components?"+v.Encode(), nil)
+	if got != code {
+		t.Fatalf("%d %s; want %d", got, b, code)
+	}
+	if got != 200 {
+		for _, w := range errWants {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("error %s does not say %q", b, w)
+			}
+		}
+		return ans, false
+	}
+	if err := json.Unmarshal(b, &ans); err != nil {
+		t.Fatal(err)
+	}
+	return ans, true
 }

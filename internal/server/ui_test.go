@@ -168,16 +168,7 @@ func TestUIPagesAndScope(t *testing.T) {
 			if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 				t.Errorf("CSP %q", csp)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(b, w) {
-					t.Errorf("page lacks %q", w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(b, w) {
-					t.Errorf("page shows %q", w)
-				}
-			}
+			pageHas(t, b, tt.want, tt.notWant)
 		})
 	}
 }
@@ -270,11 +261,7 @@ func TestUIDiff(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d\n%s", res.StatusCode, tt.status, b)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(b, w) {
-					t.Errorf("page lacks %q", w)
-				}
-			}
+			pageHas(t, b, tt.want, nil)
 		})
 	}
 	res = f.page(t, "read-web", "GET", fmt.Sprintf("/ui/projects/api/diff?old=%d&new=%d", other.ID, other.ID), nil)
@@ -344,11 +331,7 @@ func TestUIIncident(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d\n%s", res.StatusCode, tt.status, b)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(b, w) {
-					t.Errorf("page lacks %q", w)
-				}
-			}
+			pageHas(t, b, tt.want, nil)
 			if strings.Contains(b, "<b>RCE") || (tt.token == "read-web" && strings.Contains(b, "/ui/incidents/1")) {
 				t.Errorf("page shows what it should not:\n%s", b)
 			}
@@ -575,16 +558,7 @@ func TestUISearch(t *testing.T) {
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d:\n%s", res.StatusCode, tt.status, b)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(b, w) {
-					t.Errorf("page lacks %q", w)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(b, w) {
-					t.Errorf("page has %q", w)
-				}
-			}
+			pageHas(t, b, tt.want, tt.notWant)
 		})
 	}
 
@@ -670,6 +644,22 @@ func TestParseSearch(t *testing.T) {
 	} {
 		if got := parseSearch(tt.box, tt.rng); got != tt.want {
 			t.Errorf("parseSearch(%q, %q) = %+v, want %+v", tt.box, tt.rng, got, tt.want)
+		}
+	}
+}
+
+// pageHas checks that page b holds each of want and none of notWant ("" is
+// ignored).
+func pageHas(t *testing.T, b string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(b, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	for _, w := range notWant {
+		if w != "" && strings.Contains(b, w) {
+			t.Errorf("page shows %q", w)
 		}
 	}
 }
