@@ -291,15 +291,10 @@ func (s *Server) putProject(w http.ResponseWriter, r *http.Request, t store.Toke
 	if err := dec.Decode(&req); err != nil {
 		return badRequest("project: %v", err)
 	}
-	if len(req.Owners)+len(req.Tags) > 64 {
-		return badRequest("at most 64 owners and tags")
-	}
-	for _, v := range append(append([]string{req.Tier}, req.Owners...), req.Tags...) {
-		if err := checkField("owner, tier or tag", v); err != nil {
-			return err
-		}
-	}
 	p := store.Project{Name: name, Owners: nonNil(req.Owners), Tier: req.Tier, Tags: nonNil(req.Tags)}
+	if err := checkMeta(p); err != nil {
+		return err
+	}
 	if err := s.store.PutProject(r.Context(), p); err != nil {
 		return err
 	}
@@ -402,19 +397,31 @@ func projectMeta(q map[string][]string) (*store.Project, error) {
 	if owners == nil && tier == nil && tags == nil {
 		return nil, nil
 	}
-	if len(owners)+len(tags) > 64 || len(tier) > 1 {
-		return nil, badRequest("at most 64 owners and tags, and one tier")
+	if len(tier) > 1 {
+		return nil, badRequest("one tier")
 	}
 	p := &store.Project{Owners: nonNil(owners), Tags: nonNil(tags)}
 	if len(tier) == 1 {
 		p.Tier = tier[0]
 	}
-	for _, v := range append(append([]string{p.Tier}, p.Owners...), p.Tags...) {
-		if err := checkField("owner, tier or tag", v); err != nil {
-			return nil, err
-		}
+	if err := checkMeta(*p); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// checkMeta bounds a project's owners, tier and tags, from an upload's
+// query or PUT /api/v1/projects/{project}.
+func checkMeta(p store.Project) error {
+	if len(p.Owners)+len(p.Tags) > 64 {
+		return badRequest("at most 64 owners and tags")
+	}
+	for _, v := range append(append([]string{p.Tier}, p.Owners...), p.Tags...) {
+		if err := checkField("owner, tier or tag", v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseUpload recognises a chainvet report or a CycloneDX JSON BOM and
