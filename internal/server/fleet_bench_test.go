@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainvet/chainvet/internal/advisory/osv"
 	"github.com/chainvet/chainvet/internal/inventory"
 	"github.com/chainvet/chainvet/internal/server/store"
 )
@@ -132,4 +133,25 @@ func BenchmarkBlastRadius(b *testing.B) {
 			b.ReportMetric(float64(n), "answer-bytes")
 		})
 	}
+	// A new advisory matched against the whole fleet, as an import does:
+	// pkg0042 before 1.2.0, two of its four versions.
+	rec, err := osv.Parse(osvJSON("PYSEC-BENCH", t0, "pkg0042", "0", "1.2.0", ""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("rematch_one_advisory", func(b *testing.B) {
+		opened := 0
+		for b.Loop() {
+			o, _, err := srv.Rematch(ctx, rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opened += o
+		}
+		fs, err := st.Findings(ctx, store.FindingQuery{Advisory: "PYSEC-BENCH"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(fs)), "findings")
+	})
 }
