@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chainvet/chainvet/internal/server/store"
 )
 
 // Limits of chainvet query.
@@ -37,29 +39,11 @@ type queryFlags struct {
 	limit                 int
 }
 
-// queryMatch is one answer row, as GET /api/v1/components gives it.
-type queryMatch struct {
-	Project  string    `json:"project"`
-	Owners   []string  `json:"owners"`
-	Tier     string    `json:"tier,omitempty"`
-	Env      string    `json:"env"`
-	Version  string    `json:"version"`
-	ReportID int64     `json:"report"`
-	Received time.Time `json:"received"`
-	Kind     string    `json:"kind"`
-	Name     string    `json:"name"`
-	CVersion string    `json:"componentVersion,omitempty"`
-	PURL     string    `json:"purl,omitempty"`
-	Digests  []string  `json:"digests,omitempty"`
-	Path     string    `json:"path,omitempty"`
-	// Endpoint is, with --endpoint, the URL the component calls.
-	Endpoint string `json:"endpoint,omitempty"`
-}
-
 // queryAnswer is the answer of GET /api/v1/components.
 type queryAnswer struct {
-	Matches   []queryMatch `json:"matches"`
-	Truncated bool         `json:"truncated"`
+	// Matches are the rows, as the server's store gives them.
+	Matches   []store.Match `json:"matches"`
+	Truncated bool          `json:"truncated"`
 	// SkippedVersions counts, with --range, the package's versions that
 	// do not parse: whether they are in the range is unknown.
 	SkippedVersions int `json:"skippedVersions"`
@@ -217,7 +201,7 @@ func runQuery(ctx context.Context, client *http.Client, f queryFlags, purl strin
 		return queryAnswer{}, fmt.Errorf("query: the server's answer: %w", err)
 	}
 	if ans.Matches == nil {
-		ans.Matches = []queryMatch{}
+		ans.Matches = []store.Match{}
 	}
 	return ans, nil
 }
@@ -234,7 +218,7 @@ func writeQuery(w io.Writer, format string, ans queryAnswer) error {
 		_, err := fmt.Fprintln(w, "no deployment runs it")
 		return err
 	}
-	endpoint := slices.ContainsFunc(ans.Matches, func(m queryMatch) bool { return m.Endpoint != "" })
+	endpoint := slices.ContainsFunc(ans.Matches, func(m store.Match) bool { return m.Endpoint != "" })
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := "PROJECT\tENV\tRELEASE\tTIER\tOWNERS\tCOMPONENT\tPATH"
 	if endpoint {
